@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { CoreError, getCore, STATUS_NAMES } from "./_module.ts";
+
+Deno.test("getCore loads both variants once, with the sd_* functions of sd_core.h", () => {
+  const header = Deno.readTextFileSync(new URL("./include/sd_core.h", import.meta.url));
+  const declared = [...header.matchAll(/^sd_status\s+(sd_\w+)\s*\(/gm)].map((m) => m[1]).sort();
+  for (const variant of ["simd", "scalar"] as const) {
+    const core = getCore(variant);
+    assert.equal(getCore(variant), core);
+    assert.deepEqual(core.functions(), declared);
+  }
+});
+
+Deno.test("STATUS_NAMES matches the status codes of sd_core.h", () => {
+  const header = Deno.readTextFileSync(new URL("./include/sd_core.h", import.meta.url));
+  for (const m of header.matchAll(/^#define (SD_(?:OK|ERR_\w+)) (\d+)/gm)) {
+    assert.equal(STATUS_NAMES[Number(m[2])], m[1]);
+  }
+});
+
+Deno.test("Core.call throws CoreError naming the function and status", () => {
+  const core = getCore();
+  assert.throws(() => core.alloc(0), (e) => {
+    assert.ok(e instanceof CoreError);
+    assert.equal(e.fn, "sd_alloc");
+    assert.equal(e.statusName, "SD_ERR_ARG");
+    return true;
+  });
+  assert.throws(() => core.call("sd_alloc", 16, 0), /sd_alloc failed: SD_ERR_ARG/);
+});
+
+Deno.test("Core.scope copies data in and out and frees everything: 1000 calls do not grow memory", () => {
+  const core = getCore();
+  const n = 100_000;
+  const data = new Float32Array(n).map((_, i) => i * 0.5);
+  const roundtrip = () =>
+    core.scope((s) => {
+      const p = s.copyIn(data);
+      const q = s.f32(n);
+      return [s.readF32(p, n), s.readF32(q, n)];
+    });
+  roundtrip(); // warm up the allocator
+  const before = core.memoryBytes;
+  for (let i = 0; i < 1000; i++) {
+    const [back, zeros] = roundtrip();
+    if (i === 999) {
+      assert.deepEqual(back, data);
+      assert.ok(zeros.every((v) => v === 0));
+    }
+  }
+  assert.equal(core.memoryBytes, before);
+});
+
+Deno.test("Core.read returns copies that survive memory growth", () => {
+  const core = getCore();
+  const copy = core.scope((s) => s.readF32(s.copyIn(new Float32Array([1, 2, 3])), 3));
+  const big = core.alloc(64 * 1024 * 1024); // forces growth past the initial 16 MB
+  core.free(big);
+  assert.deepEqual(Array.from(copy), [1, 2, 3]);
+});

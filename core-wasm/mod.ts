@@ -1,0 +1,7 @@
+/**
+ * The skydiff imaging core: typed TypeScript functions over the C core compiled
+ * to WebAssembly SIMD (core-wasm/build/sd_core.wasm, built by `deno task build:wasm`).
+ *
+ * @module
+ */
+export { CoreError, type CoreVariant, getCore } from "./_module.ts";
