@@ -4,4 +4,7 @@
  *
  * @module
  */
-export { CoreError, type CoreVariant, getCore } from "./_module.ts";
+export { CoreError, type CoreVariant, type FloatImage, getCore } from "./_module.ts";
+export * from "./stats.ts";
+export * from "./background.ts";
+export * from "./rice.ts";

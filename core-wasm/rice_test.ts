@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { riceDecodeTiles, riceEncodeTiles } from "./rice.ts";
+
+Deno.test("riceDecodeTiles inverts riceEncodeTiles for every width, in both builds", () => {
+  let s = 99;
+  const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
+  const counts = new Uint32Array([1, 33, 2048, 500]);
+  const n = counts.reduce((a, b) => a + b, 0);
+  for (const bytepix of [1, 2, 4] as const) {
+    const v = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = Math.round(100 + 3 * (rand() + rand() + rand() - 1.5) * (i % 7));
+      v[i] = bytepix === 1 ? x & 0xff : bytepix === 2 ? (x << 16) >> 16 : x * 4099;
+    }
+    for (const variant of ["simd", "scalar"] as const) {
+      const { bytes, lengths } = riceEncodeTiles(v, counts, { bytepix, variant });
+      const offsets = new Uint32Array(lengths.length);
+      for (let t = 1; t < lengths.length; t++) offsets[t] = offsets[t - 1] + lengths[t - 1];
+      assert.ok(bytes.length < n * bytepix, "noise of a few counts compresses");
+      const back = riceDecodeTiles(bytes, offsets, lengths, counts, { bytepix, variant });
+      assert.deepEqual(back, v);
+    }
+  }
+});
+
+Deno.test("riceDecodeTiles throws on a truncated stream", () => {
+  const { bytes, lengths } = riceEncodeTiles(
+    Int32Array.from({ length: 100 }, (_, i) => i * i),
+    new Uint32Array([100]),
+  );
+  assert.throws(
+    () =>
+      riceDecodeTiles(
+        bytes.subarray(0, 10),
+        new Uint32Array([0]),
+        new Uint32Array([10]),
+        new Uint32Array([100]),
+      ),
+    /SD_ERR_CORRUPT/,
+  );
+  assert.ok(lengths[0] > 10);
+});

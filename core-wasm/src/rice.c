@@ -1,0 +1,248 @@
+/*
+ * rice.c — Rice coding of integer tiles, as in the FITS tiled-image compression
+ * convention (ZCMPTYPE = 'RICE_1', what fpack writes by default).
+ *
+ * Stream layout of one tile of n values of `bytepix` bytes (1, 2 or 4): the first
+ * value as bytepix big-endian bytes, then blocks of `blocksize` values. Each
+ * block starts with an fsbits-wide code k (fsbits = 3, 4, 5 for bytepix 1, 2, 4):
+ *   k == 0          all differences in the block are zero;
+ *   k == fsmax + 1  each difference is stored verbatim in 8 * bytepix bits;
+ *   otherwise       fs = k - 1 and each difference is stored as (d >> fs) in unary
+ *                   (that many 0 bits, then a 1) followed by its fs low bits.
+ * Differences are taken between consecutive values modulo 2^(8 * bytepix) and
+ * folded to unsigned: d >= 0 -> 2d, d < 0 -> -2d - 1.
+ */
+#include <stdlib.h>
+
+#include "sd_core.h"
+
+typedef struct {
+  int fsbits;
+  int fsmax;
+  int bbits;
+} rice_params;
+
+static int params_for(int32_t bytepix, rice_params *p) {
+  switch (bytepix) {
+    case 1: p->fsbits = 3; p->fsmax = 6; p->bbits = 8; return 1;
+    case 2: p->fsbits = 4; p->fsmax = 14; p->bbits = 16; return 1;
+    case 4: p->fsbits = 5; p->fsmax = 25; p->bbits = 32; return 1;
+    default: return 0;
+  }
+}
+
+/* Sign- or zero-extends a value of bbits bits the way FITS stores that width:
+ * 8-bit values are unsigned, 16- and 32-bit values are signed. */
+static int32_t widen(uint32_t v, int bbits) {
+  if (bbits == 8) return (int32_t)(v & 0xffu);
+  if (bbits == 16) return (int32_t)(int16_t)(uint16_t)(v & 0xffffu);
+  return (int32_t)v;
+}
+
+/* Bit reader over a byte buffer, most significant bit first. */
+typedef struct {
+  const uint8_t *in;
+  size_t len;
+  size_t pos;
+  uint64_t buf; /* only the low nbits bits are meaningful */
+  int nbits;
+} bit_reader;
+
+/* Makes at least k (<= 32) bits available; 0 when the input ends first. */
+static int br_fill(bit_reader *r, int k) {
+  while (r->nbits < k) {
+    if (r->pos >= r->len) return 0;
+    r->buf = (r->buf << 8) | r->in[r->pos++];
+    r->nbits += 8;
+  }
+  return 1;
+}
+
+static uint32_t br_take(bit_reader *r, int k) {
+  if (k == 0) return 0;
+  r->nbits -= k;
+  uint32_t v = (uint32_t)((r->buf >> r->nbits) & ((k == 32) ? 0xffffffffull : ((1ull << k) - 1)));
+  r->buf &= (r->nbits == 0) ? 0 : ((1ull << r->nbits) - 1);
+  return v;
+}
+
+/* Counts 0 bits up to and including the next 1 bit; returns the zero count or -1 at the end. */
+static int64_t br_unary(bit_reader *r) {
+  int64_t zeros = 0;
+  while (r->buf == 0) {
+    zeros += r->nbits;
+    r->nbits = 0;
+    if (r->pos >= r->len) return -1;
+    r->buf = r->in[r->pos++];
+    r->nbits = 8;
+  }
+  int top = 63 - __builtin_clzll(r->buf); /* index of the highest set bit */
+  zeros += r->nbits - 1 - top;
+  r->nbits = top;
+  r->buf &= (top == 0) ? 0 : ((1ull << top) - 1);
+  return zeros;
+}
+
+static sd_status decode_one(const uint8_t *in, size_t nin, const rice_params *p, int32_t bytepix,
+                            int32_t blocksize, int32_t *out, size_t n) {
+  if (n == 0) return SD_OK;
+  if (nin < (size_t)bytepix) return SD_ERR_CORRUPT;
+  uint32_t mask = (p->bbits == 32) ? 0xffffffffu : ((1u << p->bbits) - 1);
+  uint32_t last = 0;
+  for (int32_t i = 0; i < bytepix; i++) last = (last << 8) | in[i];
+  bit_reader r = {in, nin, (size_t)bytepix, 0, 0};
+  for (size_t i = 0; i < n; i += (size_t)blocksize) {
+    size_t m = n - i < (size_t)blocksize ? n - i : (size_t)blocksize;
+    if (!br_fill(&r, p->fsbits)) return SD_ERR_CORRUPT;
+    int fs = (int)br_take(&r, p->fsbits) - 1;
+    if (fs < 0) {
+      int32_t v = widen(last, p->bbits);
+      for (size_t j = 0; j < m; j++) out[i + j] = v;
+      continue;
+    }
+    for (size_t j = 0; j < m; j++) {
+      uint32_t diff;
+      if (fs == p->fsmax) {
+        if (!br_fill(&r, p->bbits)) return SD_ERR_CORRUPT;
+        diff = br_take(&r, p->bbits);
+      } else {
+        int64_t top = br_unary(&r);
+        if (top < 0 || top > (int64_t)mask) return SD_ERR_CORRUPT;
+        if (!br_fill(&r, fs)) return SD_ERR_CORRUPT;
+        diff = ((uint32_t)top << fs) | br_take(&r, fs);
+      }
+      uint32_t d = (diff & 1u) ? ~(diff >> 1) : (diff >> 1);
+      last = (last + d) & mask;
+      out[i + j] = widen(last, p->bbits);
+    }
+  }
+  return SD_OK;
+}
+
+sd_status sd_rice_decode_tiles(const uint8_t *heap, size_t heap_len, const uint32_t *offsets,
+                               const uint32_t *lengths, const uint32_t *counts, int32_t ntiles,
+                               int32_t bytepix, int32_t blocksize, int32_t *out) {
+  rice_params p;
+  if (heap == NULL || offsets == NULL || lengths == NULL || counts == NULL || out == NULL ||
+      ntiles < 0 || blocksize <= 0 || !params_for(bytepix, &p)) {
+    return SD_ERR_ARG;
+  }
+  size_t at = 0;
+  for (int32_t t = 0; t < ntiles; t++) {
+    size_t off = offsets[t], len = lengths[t];
+    if (len > 0) {
+      if (off > heap_len || len > heap_len - off) return SD_ERR_CORRUPT;
+      sd_status st = decode_one(heap + off, len, &p, bytepix, blocksize, out + at, counts[t]);
+      if (st != SD_OK) return st;
+    }
+    at += counts[t];
+  }
+  return SD_OK;
+}
+
+/* Bit writer, most significant bit first. */
+typedef struct {
+  uint8_t *out;
+  size_t cap;
+  size_t pos;
+  uint64_t buf;
+  int nbits;
+  int overflow;
+} bit_writer;
+
+static void bw_put(bit_writer *w, uint32_t v, int k) {
+  if (k == 0) return;
+  w->buf = (w->buf << k) | (k == 32 ? v : (v & ((1u << k) - 1)));
+  w->nbits += k;
+  while (w->nbits >= 8) {
+    w->nbits -= 8;
+    if (w->pos >= w->cap) {
+      w->overflow = 1;
+    } else {
+      w->out[w->pos++] = (uint8_t)(w->buf >> w->nbits);
+    }
+  }
+  w->buf &= (w->nbits == 0) ? 0 : ((1ull << w->nbits) - 1);
+}
+
+static void bw_zeros(bit_writer *w, uint32_t count) {
+  while (count >= 24) {
+    bw_put(w, 0, 24);
+    count -= 24;
+  }
+  bw_put(w, 0, (int)count);
+}
+
+static void bw_flush(bit_writer *w) {
+  if (w->nbits > 0) bw_put(w, 0, 8 - w->nbits);
+}
+
+static sd_status encode_one(const int32_t *in, size_t n, const rice_params *p, int32_t bytepix,
+                            int32_t blocksize, uint32_t *mapped, bit_writer *w) {
+  if (n == 0) return SD_OK;
+  uint32_t mask = (p->bbits == 32) ? 0xffffffffu : ((1u << p->bbits) - 1);
+  uint32_t last = (uint32_t)in[0] & mask;
+  bw_put(w, last, p->bbits);
+  for (size_t i = 0; i < n; i += (size_t)blocksize) {
+    size_t m = n - i < (size_t)blocksize ? n - i : (size_t)blocksize;
+    uint64_t sum = 0;
+    for (size_t j = 0; j < m; j++) {
+      uint32_t next = (uint32_t)in[i + j] & mask;
+      uint32_t d = (next - last) & mask;
+      /* fold the bbits-wide signed difference to unsigned */
+      uint32_t sign = (d >> (p->bbits - 1)) & 1u;
+      uint32_t f = sign ? (~(d << 1)) & mask : (d << 1) & mask;
+      mapped[j] = f;
+      sum += f;
+      last = next;
+    }
+    /* choose fs ~ log2 of the mean folded difference */
+    uint64_t mean = sum > (uint64_t)(m / 2) ? (sum - m / 2 - 1) / m : 0;
+    int fs = 0;
+    mean >>= 1;
+    while (mean > 0) {
+      fs++;
+      mean >>= 1;
+    }
+    if (fs >= p->fsmax) {
+      bw_put(w, (uint32_t)(p->fsmax + 1), p->fsbits);
+      for (size_t j = 0; j < m; j++) bw_put(w, mapped[j], p->bbits);
+    } else if (fs == 0 && sum == 0) {
+      bw_put(w, 0, p->fsbits);
+    } else {
+      bw_put(w, (uint32_t)(fs + 1), p->fsbits);
+      for (size_t j = 0; j < m; j++) {
+        uint32_t top = mapped[j] >> fs;
+        bw_zeros(w, top);
+        bw_put(w, 1, 1);
+        if (fs > 0) bw_put(w, mapped[j], fs);
+      }
+    }
+    if (w->overflow) return SD_ERR_OVERFLOW;
+  }
+  bw_flush(w);
+  return w->overflow ? SD_ERR_OVERFLOW : SD_OK;
+}
+
+sd_status sd_rice_encode_tiles(const int32_t *values, const uint32_t *counts, int32_t ntiles,
+                               int32_t bytepix, int32_t blocksize, uint8_t *out, size_t cap,
+                               uint32_t *lengths) {
+  rice_params p;
+  if (values == NULL || counts == NULL || out == NULL || lengths == NULL || ntiles < 0 ||
+      blocksize <= 0 || !params_for(bytepix, &p)) {
+    return SD_ERR_ARG;
+  }
+  sd_status st = SD_OK;
+  uint32_t *mapped = malloc(sizeof(uint32_t) * (size_t)blocksize);
+  if (mapped == NULL) return SD_ERR_NOMEM;
+  size_t at = 0, pos = 0;
+  for (int32_t t = 0; t < ntiles && st == SD_OK; t++) {
+    bit_writer w = {out + pos, cap - pos, 0, 0, 0, 0};
+    st = encode_one(values + at, counts[t], &p, bytepix, blocksize, mapped, &w);
+    lengths[t] = (uint32_t)w.pos;
+    pos += w.pos;
+    at += counts[t];
+  }
+  free(mapped);
+  return st;
+}

@@ -1,0 +1,106 @@
+/* rice_test.c — sd_rice_decode_tiles / sd_rice_encode_tiles. */
+#include <string.h>
+
+#include "sd_core.h"
+#include "test_util.h"
+
+/* Encodes then decodes ntiles tiles and checks every value comes back. */
+static void roundtrip(const int32_t *values, const uint32_t *counts, int32_t ntiles, int32_t bytepix,
+                      int32_t blocksize) {
+  size_t n = 0;
+  for (int32_t t = 0; t < ntiles; t++) n += counts[t];
+  size_t cap = n * (size_t)bytepix * 2 + 64 * (size_t)ntiles;
+  uint8_t *buf = malloc(cap);
+  uint32_t *lengths = malloc(sizeof(uint32_t) * (size_t)ntiles);
+  uint32_t *offsets = malloc(sizeof(uint32_t) * (size_t)ntiles);
+  int32_t *out = calloc(n + 1, sizeof(int32_t));
+  CHECK_OK(sd_rice_encode_tiles(values, counts, ntiles, bytepix, blocksize, buf, cap, lengths));
+  size_t total = 0;
+  for (int32_t t = 0; t < ntiles; t++) {
+    offsets[t] = (uint32_t)total;
+    total += lengths[t];
+  }
+  CHECK_OK(sd_rice_decode_tiles(buf, total, offsets, lengths, counts, ntiles, bytepix, blocksize, out));
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) bad += out[i] != values[i];
+  CHECK_EQ(bad, 0);
+  free(buf);
+  free(lengths);
+  free(offsets);
+  free(out);
+}
+
+static void test_rice_decode_hand_encoded_stream(void) {
+  /* bytepix 4: first value 7 stored raw; the block covers every value, the first
+   * included: values 7, 8, 6, 6 -> differences 0, +1, -2, 0 -> folded 0, 2, 3, 0.
+   * One block with fs = 1 (code 2 = 00010); each value: quotient in unary, 1 low bit:
+   * 0 -> "1"+"0", 2 -> "01"+"0", 3 -> "01"+"1", 0 -> "1"+"0"
+   * bits: 00010 10 010 011 10 -> 00010100 1001110(0) = 0x14 0x9c */
+  const uint8_t stream[] = {0, 0, 0, 7, 0x14, 0x9c};
+  const uint32_t off = 0, len = sizeof stream, count = 4;
+  int32_t out[4] = {0};
+  CHECK_OK(sd_rice_decode_tiles(stream, sizeof stream, &off, &len, &count, 1, 4, 32, out));
+  CHECK_EQ(out[0], 7);
+  CHECK_EQ(out[1], 8);
+  CHECK_EQ(out[2], 6);
+  CHECK_EQ(out[3], 6);
+  /* a constant block (code 0) */
+  const uint8_t flat[] = {0xff, 0xfe, 0x00};
+  const uint32_t flen = sizeof flat, fcount = 5;
+  int32_t fout[5] = {0};
+  CHECK_OK(sd_rice_decode_tiles(flat, sizeof flat, &off, &flen, &fcount, 1, 2, 32, fout));
+  for (int i = 0; i < 5; i++) CHECK_EQ(fout[i], -2);
+}
+
+static void test_rice_roundtrip_all_widths(void) {
+  sd_test_rng rng = {12345};
+  enum { N = 5000 };
+  int32_t *v = malloc(sizeof(int32_t) * N);
+  const uint32_t counts[] = {1, 31, 32, 33, 1000, 3903};
+  const int32_t widths[] = {1, 2, 4};
+  for (int w = 0; w < 3; w++) {
+    int32_t bytepix = widths[w];
+    for (int kind = 0; kind < 4; kind++) {
+      for (int i = 0; i < N; i++) {
+        double g = sd_test_normal(&rng);
+        uint64_t r = sd_test_next(&rng);
+        int32_t x;
+        if (kind == 0) x = 100;                                   /* constant */
+        else if (kind == 1) x = 100 + (int32_t)(3.0 * g);         /* low noise */
+        else if (kind == 2) x = (int32_t)(2000.0 * g);            /* wide noise */
+        else x = (int32_t)(uint32_t)r;                            /* full range */
+        if (bytepix == 1) x &= 0xff;
+        if (bytepix == 2) x = (int16_t)(uint16_t)(x & 0xffff);
+        v[i] = x;
+      }
+      roundtrip(v, counts, 6, bytepix, 32);
+      roundtrip(v, counts, 6, bytepix, 16);
+    }
+  }
+  free(v);
+}
+
+static void test_rice_rejects_bad_input(void) {
+  const uint8_t stream[] = {0, 0, 0, 7, 0x12};
+  const uint32_t off = 0, len = sizeof stream, count = 4;
+  int32_t out[4];
+  CHECK_EQ(sd_rice_decode_tiles(stream, sizeof stream, &off, &len, &count, 1, 4, 32, out),
+           SD_ERR_CORRUPT);
+  CHECK_EQ(sd_rice_decode_tiles(stream, sizeof stream, &off, &len, &count, 1, 3, 32, out),
+           SD_ERR_ARG);
+  const uint32_t far = 10;
+  CHECK_EQ(sd_rice_decode_tiles(stream, sizeof stream, &far, &len, &count, 1, 4, 32, out),
+           SD_ERR_CORRUPT);
+  int32_t vals[100];
+  for (int i = 0; i < 100; i++) vals[i] = i * 7919;
+  uint8_t small[8];
+  uint32_t c = 100, l = 0;
+  CHECK_EQ(sd_rice_encode_tiles(vals, &c, 1, 4, 32, small, sizeof small, &l), SD_ERR_OVERFLOW);
+}
+
+int main(void) {
+  RUN(test_rice_decode_hand_encoded_stream);
+  RUN(test_rice_roundtrip_all_widths);
+  RUN(test_rice_rejects_bad_input);
+  return TEST_SUMMARY();
+}
