@@ -8,3 +8,4 @@ export { CoreError, type CoreVariant, type FloatImage, getCore } from "./_module
 export * from "./stats.ts";
 export * from "./background.ts";
 export * from "./rice.ts";
+export * from "./sim.ts";
