@@ -254,3 +254,23 @@ export function getCore(variant: CoreVariant = "simd"): Core {
   instances.set(variant, core);
   return core;
 }
+
+/** A float32 image, row-major, width fastest. */
+export interface FloatImage {
+  /** width * height pixel values. */
+  data: Float32Array;
+  /** Pixels per row. */
+  width: number;
+  /** Rows. */
+  height: number;
+}
+
+/** Throws unless data holds width * height values (and both are positive integers). */
+export function checkImage(name: string, data: { length: number }, width: number, height: number) {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new RangeError(`${name}: bad size ${width} x ${height}`);
+  }
+  if (data.length !== width * height) {
+    throw new RangeError(`${name}: ${data.length} values for ${width} x ${height} pixels`);
+  }
+}
