@@ -1,0 +1,27 @@
+/**
+ * Every step this build knows: its declaration and its handler. Workers dispatch
+ * by process name through this table; the configuration has one section per step.
+ *
+ * @module
+ */
+import type { Handler } from "./_shared/runtime/handler.ts";
+import type { StepDefinition } from "./_shared/runtime/step.ts";
+import { handleHeaderSummary } from "./headersummary/handler.ts";
+import { headerSummaryStep } from "./headersummary/step.ts";
+
+/** A step and its handler. */
+export interface StepEntry {
+  // deno-lint-ignore no-explicit-any
+  step: StepDefinition<any, any, any, any>;
+  handler: Handler;
+}
+
+/** The steps, in no particular order. */
+export const STEPS: readonly StepEntry[] = [
+  { step: headerSummaryStep, handler: handleHeaderSummary },
+];
+
+/** Handlers by process name, for the dispatcher. */
+export const HANDLERS: Record<string, Handler> = Object.fromEntries(
+  STEPS.map((entry) => [entry.step.process, entry.handler]),
+);
