@@ -154,13 +154,15 @@ export async function filterLog(
       emit(splitter.push(buffer.subarray(0, n)));
     }
   };
-  await drain();
   if (!options.follow) {
+    await drain();
     emit(splitter.flush());
     return;
   }
+  // watch before the first read, so a write right after it is not missed
   using watcher = Deno.watchFs(file);
   options.signal?.addEventListener("abort", () => watcher.close(), { once: true });
+  await drain();
   for await (const event of watcher) {
     if (event.kind === "modify" || event.kind === "any") await drain();
   }
