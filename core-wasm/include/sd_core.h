@@ -284,7 +284,7 @@ sd_status sd_psf_select(const double *snr, const double *fwhm, const double *pea
 typedef struct sd_psf_fit_opts {
   double size;         /* side of the basis images (grid px, odd) [25]; -1 = 5 * fwhm, odd, >= 11 */
   double oversample;   /* grid pixels per image pixel [1] */
-  double degree;       /* degree of the spatial polynomial [2] */
+  double degree;       /* degree of the spatial polynomial [2]; -1 = constant (0 takes the default) */
   double fwhm;         /* stellar FWHM (px), used for size = -1 [3] */
   double reject_sigma; /* stars whose residual exceeds median + k * 1.4826 MAD are rejected [4] */
   double iterations;   /* fit / reject cycles [3] */
