@@ -1,0 +1,48 @@
+/**
+ * The database layer: the {@linkcode Db} interface, its PGlite and postgres.js
+ * adapters, the migrator, advisory locks, errors and the schema's enums.
+ *
+ * Values are the same from both adapters:
+ *
+ * | Postgres | JS (rows) | JS (parameters) |
+ * |---|---|---|
+ * | uuid, text, varchar | string | string |
+ * | smallint, integer, real, double precision | number | number |
+ * | bigint | number when a safe integer (\|x\| < 2^53), else bigint | number, bigint or decimal string |
+ * | numeric | string (exact) | string or number |
+ * | boolean | boolean | boolean |
+ * | timestamptz | Date | Date (sent as ISO 8601) or string |
+ * | json, jsonb | parsed value | plain object (serialised) or JSON text string; top-level arrays as JSON text |
+ * | bytea | Uint8Array | Uint8Array |
+ * | T[] (text[], double precision[], bigint[]) | array of the element mapping | array |
+ * | NULL | null | null or undefined |
+ *
+ * @module
+ */
+
+export type { Db, Row } from "./db.ts";
+export { type DbConfig, describeDb, isPostgresUrl, openDb } from "./open.ts";
+export { openPglite, PgliteDb, type PgliteOptions } from "./pglite.ts";
+export { describeUrl, openPostgres, PostgresDb, type PostgresOptions } from "./postgres.ts";
+export {
+  DbError,
+  isRetryable,
+  isUniqueViolation,
+  SQLSTATE,
+  sqlState,
+  toDbError,
+} from "./errors.ts";
+export { lockedTransaction, tryAdvisoryLock, withAdvisoryLock } from "./lock.ts";
+export {
+  appliedMigrations,
+  listMigrations,
+  migrate,
+  MIGRATE_LOCK_KEY,
+  type MigrateOptions,
+  type MigrateResult,
+  type Migration,
+  MigrationError,
+  SQL_DIR,
+} from "./migrate.ts";
+export { HEALPIX_ORDER, type SchemaSnapshot, schemaSnapshot, TABLES } from "./schema.ts";
+export * from "./enums.ts";
