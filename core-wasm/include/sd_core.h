@@ -105,9 +105,9 @@ sd_status sd_convolve_small(const float *image, const uint16_t *mask, int32_t nx
 #define SD_DET_XMAX 2
 #define SD_DET_YMIN 3
 #define SD_DET_YMAX 4
-#define SD_DET_X 5      /* barycentre of the unfiltered, background-subtracted pixels */
+#define SD_DET_X 5      /* barycentre weighted by the filtered values (as SExtractor) */
 #define SD_DET_Y 6
-#define SD_DET_X2 7     /* second moments about the barycentre (pixel^2) */
+#define SD_DET_X2 7     /* second moments about the barycentre, same weights (pixel^2) */
 #define SD_DET_Y2 8
 #define SD_DET_XY 9
 #define SD_DET_A 10     /* semi-major and semi-minor rms axes (pixels) */
@@ -132,6 +132,8 @@ sd_status sd_convolve_small(const float *image, const uint16_t *mask, int32_t nx
  * deblend_nthresh [32] exponentially spaced sub-thresholds and minimum contrast
  * deblend_cont [0.005] (1 disables deblending). mask/mask_bits [0xFFFF]: masked pixels
  * are never detected. sat_bits [0x0004] and saturate [0 = none] flag saturation.
+ * Blended children get the pixels above their branch threshold plus, for the pixels in
+ * between, those where their Gaussian model (from their moments) is the highest.
  * Writes up to capacity rows of SD_DET_NCOLS doubles to objects and the count to
  * *count; when there are more objects than capacity, writes the needed count to *count
  * and returns SD_ERR_OVERFLOW (objects is then incomplete). segmap: NULL, or nx*ny int32
@@ -213,7 +215,7 @@ typedef struct sd_measure_opts {
 #define SD_MEAS_A 2          /* semi-major axis (px, 1-sigma of the adaptive Gaussian moments) */
 #define SD_MEAS_B 3          /* semi-minor axis (px) */
 #define SD_MEAS_THETA 4      /* position angle (radians, counter-clockwise from +x, in (-pi/2, pi/2]) */
-#define SD_MEAS_FWHM 5       /* FWHM (px) = 2.3548 sqrt(a b) */
+#define SD_MEAS_FWHM 5       /* Gaussian-equivalent FWHM (px) = 2.3548 sqrt(a b); a Moffat reads higher */
 #define SD_MEAS_PEAK 6       /* highest background-subtracted pixel in the region */
 #define SD_MEAS_FLUX_ISO 7   /* isophotal flux: sum over the source's segment pixels (NaN without seg) */
 #define SD_MEAS_FLUXERR_ISO 8
