@@ -9,3 +9,14 @@ export * from "./stats.ts";
 export * from "./background.ts";
 export * from "./rice.ts";
 export * from "./sim.ts";
+export {
+  type ApertureOptions,
+  type ApertureResult,
+  type NoisyImage,
+  PhotFlags,
+  sumCircle,
+  sumEllipse,
+} from "./photometry.ts";
+export { type Measurements, type MeasureOptions, measureSources } from "./measure.ts";
+export { type RenderOptions, renderStars } from "./render.ts";
+export * from "./psf.ts";

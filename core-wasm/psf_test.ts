@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { Rng } from "./_test_util.ts";
+import { fitPsf, psfFwhm, psfPhotometry, psfRender, selectPsfStars } from "./psf.ts";
+import { renderStars } from "./render.ts";
+
+/** A field of Moffat stars with FWHM = 3.5 + 0.4 u + 0.3 v and a regular grid of positions. */
+function field(width: number, height: number, seed: number) {
+  const rng = new Rng(seed);
+  const xs: number[] = [], ys: number[] = [], fs: number[] = [];
+  for (let y = 20; y < height - 20; y += 26) {
+    for (let x = 20; x < width - 20; x += 26) {
+      xs.push(x + rng.uniform());
+      ys.push(y + rng.uniform());
+      fs.push(1e4 * (1 + 4 * rng.uniform()));
+    }
+  }
+  const data = new Float32Array(width * height);
+  const poly = [3.5, 0.4, 0.3];
+  renderStars({ data, width, height }, xs, ys, fs, { fwhmPoly: poly, radius: 12 });
+  return { data, xs, ys, fs, poly };
+}
+
+for (const variant of ["simd", "scalar"] as const) {
+  Deno.test(`fitPsf models a Moffat PSF varying over the image to < 1% of peak (${variant})`, () => {
+    const width = 300, height = 300;
+    const { data, xs, ys, poly } = field(width, height, 3);
+    const model = fitPsf({ data, width, height }, xs, ys, { fwhm: 3.5, variant });
+    assert.equal(model.degree, 2);
+    assert.equal(model.size, 25);
+    assert.ok(model.nUsed > 0.9 * xs.length);
+    // truth at a new position, rendered on the same 25 x 25 stamp
+    const gx = 211.37, gy = 63.81;
+    const u = (gx - (width - 1) / 2) / (width / 2), v = (gy - (height - 1) / 2) / (height / 2);
+    const fwhm = poly[0] + poly[1] * u + poly[2] * v;
+    const truth = new Float32Array(25 * 25);
+    renderStars({ data: truth, width: 25, height: 25 }, [gx - 199], [gy - 52], [1], {
+      fwhm,
+      radius: 12,
+    });
+    const stamp = psfRender(model, gx, gy, 25, variant);
+    let peak = 0, worst = 0, sum = 0;
+    for (let k = 0; k < truth.length; k++) {
+      peak = Math.max(peak, truth[k]);
+      worst = Math.max(worst, Math.abs(stamp[k] - truth[k]));
+      sum += stamp[k];
+    }
+    assert.ok(worst < 0.01 * peak, `residual ${worst / peak}`);
+    assert.ok(Math.abs(sum - 1) < 2e-3, `sum ${sum}`);
+    const fw = psfFwhm(model, gx, gy, variant);
+    assert.ok(Math.abs(fw - fwhm) < 0.15, `fwhm ${fw} vs ${fwhm}`);
+  });
+
+  Deno.test(`psfPhotometry recovers fluxes and positions of noisy stars (${variant})`, () => {
+    const width = 300, height = 300;
+    const { data, xs, ys, fs } = field(width, height, 4);
+    const model = fitPsf({ data, width, height }, xs, ys, { fwhm: 3.5, variant });
+    const rng = new Rng(9);
+    const sigma = 40;
+    for (let i = 0; i < data.length; i++) data[i] += sigma * rng.normal();
+    const weight = new Float32Array(width * height).fill(1 / (sigma * sigma));
+    const img = { data, width, height, weight };
+    const fixed = psfPhotometry(img, model, xs, ys, { variant });
+    const fitted = psfPhotometry(
+      img,
+      model,
+      xs.map((x) => x + 0.3),
+      ys.map((y) => y - 0.2),
+      { fitPosition: true, variant },
+    );
+    let pulls = 0, pos = 0;
+    for (let k = 0; k < xs.length; k++) {
+      const pull = (fixed.flux[k] - fs[k]) / fixed.fluxErr[k];
+      pulls += pull * pull / xs.length;
+      assert.ok(
+        Math.abs(fitted.flux[k] - fs[k]) < 5 * fitted.fluxErr[k],
+        `flux ${fitted.flux[k]} ${fs[k]}`,
+      );
+      pos += ((fitted.x[k] - xs[k]) ** 2 + (fitted.y[k] - ys[k]) ** 2) / xs.length;
+      assert.equal(fitted.flags[k], 0);
+      assert.ok(fitted.xErr[k] > 0 && fitted.xErr[k] < 0.2);
+    }
+    // errors describe the scatter: mean squared pull ~ 1
+    assert.ok(pulls > 0.6 && pulls < 1.6, `pull^2 ${pulls}`);
+    assert.ok(Math.sqrt(pos) < 0.1, `position rms ${Math.sqrt(pos)}`);
+  });
+}
+
+Deno.test("selectPsfStars keeps the stellar locus and drops faint, flagged and saturated sources", () => {
+  const snr = [50, 60, 70, 80, 90, 5, 100, 100, 40];
+  const fwhm = [3.0, 3.1, 2.95, 3.05, 6.0, 3.0, 1.2, 3.02, 3.0];
+  const peak = [1, 1, 1, 1, 1, 1, 1, 9e9, 1];
+  const flags = new Int32Array([0, 0, 0, 0, 0, 0, 0, 0, 2]);
+  const r = selectPsfStars(snr, fwhm, peak, flags, { saturation: 1e6 });
+  assert.ok(Math.abs(r.fwhmMode - 3) < 0.1);
+  assert.deepEqual(Array.from(r.selected), [1, 1, 1, 1, 0, 0, 0, 0, 0]);
+});
