@@ -20,3 +20,4 @@ export {
 export { type Measurements, type MeasureOptions, measureSources } from "./measure.ts";
 export { type RenderOptions, renderStars } from "./render.ts";
 export * from "./psf.ts";
+export * from "./detect.ts";
