@@ -1,0 +1,665 @@
+/**
+ * Tile-compressed images (the FITS tiled-image compression convention, as
+ * fpack and cfitsio write it): a BINTABLE with ZIMAGE = T whose rows are tiles.
+ *
+ * Read: ZCMPTYPE RICE_1 (Rice coding in the C core), GZIP_1, GZIP_2 (byte
+ * shuffled) and NOCOMPRESS; integer images losslessly, float images quantized
+ * with ZSCALE/ZZERO and ZQUANTIZ NO_DITHER, SUBTRACTIVE_DITHER_1 or
+ * SUBTRACTIVE_DITHER_2 (ZDITHER0 seed), null pixels through ZBLANK, tiles that
+ * could not be quantized from GZIP_COMPRESSED_DATA or UNCOMPRESSED_DATA.
+ * PLIO_1 and HCOMPRESS_1 are reported as unsupported.
+ *
+ * Write: RICE_1 (integer images losslessly; float images quantized with
+ * SUBTRACTIVE_DITHER_1 and a per-tile noise-derived ZSCALE, like fpack -q) or
+ * GZIP_1/GZIP_2 (integers losslessly, floats losslessly as raw values).
+ *
+ * @module
+ */
+import { gunzipSync, gzipSync } from "node:zlib";
+import { riceDecodeTiles, riceEncodeTiles } from "../../../core-wasm/rice.ts";
+import { FitsError, type FitsErrorContext } from "./errors.ts";
+import { Card, Header } from "./header.ts";
+import {
+  type Bitpix,
+  bytesPerPixel,
+  type ImageArray,
+  rawFromBigEndian,
+  swapBytes,
+} from "./image.ts";
+import { parseTForm, type TForm } from "./table.ts";
+
+/** Compression algorithms this module reads. */
+export const READ_CMPTYPES = ["RICE_1", "RICE_ONE", "GZIP_1", "GZIP_2", "NOCOMPRESS"];
+
+const N_RANDOM = 10000;
+const NULL_VALUE = -2147483647;
+const ZERO_VALUE = -2147483646;
+
+let randoms: Float32Array | undefined;
+
+/** The convention's dither sequence: Park-Miller with seed 1, stored as float32. */
+function ditherRandoms(): Float32Array {
+  if (randoms) return randoms;
+  const r = new Float32Array(N_RANDOM);
+  const a = 16807, m = 2147483647;
+  let seed = 1;
+  for (let i = 0; i < N_RANDOM; i++) {
+    const t = a * seed;
+    seed = t - m * Math.floor(t / m);
+    r[i] = seed / m;
+  }
+  randoms = r;
+  return r;
+}
+
+/** True when a header is a tile-compressed image (BINTABLE with ZIMAGE = T). */
+export function isCompressedImage(header: Header): boolean {
+  return header.get("XTENSION") === "BINTABLE" && header.get("ZIMAGE") === true;
+}
+
+/** Keywords of the compressed table that do not belong in the image header. */
+function isTableKeyword(key: string): boolean {
+  return /^(XTENSION|SIMPLE|EXTEND|BITPIX|NAXIS\d*|PCOUNT|GCOUNT|TFIELDS|THEAP|CHECKSUM|DATASUM)$/
+    .test(key) ||
+    /^(TTYPE|TFORM|TUNIT|TDIM|TNULL|TSCAL|TZERO|TDISP)\d+$/.test(key) ||
+    /^(ZIMAGE|ZBITPIX|ZNAXIS\d*|ZTILE\d+|ZCMPTYPE|ZNAME\d+|ZVAL\d+|ZMASKCMP|ZSIMPLE|ZTENSION|ZEXTEND|ZBLOCKED|ZPCOUNT|ZGCOUNT|ZHECKSUM|ZDATASUM|ZQUANTIZ|ZDITHER0|ZSCALE|ZZERO|ZBLANK)$/
+      .test(key);
+}
+
+/**
+ * The header of the image a compressed HDU holds: ZBITPIX, ZNAXISn... restored
+ * to BITPIX, NAXISn..., the table's structural keywords dropped, all other cards
+ * (with their original images) kept.
+ */
+export function imageHeaderOf(header: Header, ctx: FitsErrorContext): Header {
+  const out = new Header();
+  const primary = header.has("ZSIMPLE");
+  if (primary) out.set("SIMPLE", true, "conforms to FITS standard");
+  else out.set("XTENSION", header.getString("ZTENSION", "IMAGE")!, "image extension");
+  const zbitpix = header.getNumber("ZBITPIX");
+  if (zbitpix === undefined) throw new FitsError("missing ZBITPIX", { ...ctx, card: "ZBITPIX" });
+  bytesPerPixel(zbitpix, { ...ctx });
+  out.set("BITPIX", zbitpix, "number of bits per data pixel");
+  const znaxis = header.getNumber("ZNAXIS");
+  if (znaxis === undefined) throw new FitsError("missing ZNAXIS", { ...ctx, card: "ZNAXIS" });
+  out.set("NAXIS", znaxis, "number of data axes");
+  for (let i = 1; i <= znaxis; i++) {
+    const n = header.getNumber(`ZNAXIS${i}`);
+    if (n === undefined) throw new FitsError("missing axis length", { ...ctx, card: `ZNAXIS${i}` });
+    out.set(`NAXIS${i}`, n, `length of data axis ${i}`);
+  }
+  if (primary) {
+    if (header.has("ZEXTEND")) out.set("EXTEND", header.get("ZEXTEND")!);
+  } else {
+    out.set("PCOUNT", header.getNumber("ZPCOUNT", 0)!, "required keyword; must = 0");
+    out.set("GCOUNT", header.getNumber("ZGCOUNT", 1)!, "required keyword; must = 1");
+  }
+  for (const c of header.cards) {
+    if (c.isCommentary || !isTableKeyword(c.key)) {
+      out.cards.push(
+        new Card(c.key, c.value, c.comment, {
+          hierarch: c.hierarch,
+          float: c.float,
+          images: c.images,
+        }),
+      );
+    }
+  }
+  if (header.has("ZHECKSUM")) out.set("CHECKSUM", header.get("ZHECKSUM")!);
+  if (header.has("ZDATASUM")) out.set("DATASUM", header.get("ZDATASUM")!);
+  return out;
+}
+
+interface ColumnInfo {
+  index: number;
+  offset: number;
+  form: TForm;
+}
+
+/** Un-shuffles GZIP_2 bytes (all first bytes, then all second bytes, ...) to big-endian values. */
+function unshuffle(bytes: Uint8Array, size: number): Uint8Array {
+  if (size === 1) return bytes;
+  const n = Math.floor(bytes.length / size);
+  const out = new Uint8Array(n * size);
+  for (let b = 0; b < size; b++) {
+    const plane = b * n;
+    for (let i = 0; i < n; i++) out[i * size + b] = bytes[plane + i];
+  }
+  return out;
+}
+
+function shuffle(bytes: Uint8Array, size: number): Uint8Array {
+  if (size === 1) return bytes;
+  const n = Math.floor(bytes.length / size);
+  const out = new Uint8Array(n * size);
+  for (let b = 0; b < size; b++) {
+    const plane = b * n;
+    for (let i = 0; i < n; i++) out[plane + i] = bytes[i * size + b];
+  }
+  return out;
+}
+
+function newArray(bitpix: Bitpix, n: number): ImageArray {
+  switch (bitpix) {
+    case 8:
+      return new Uint8Array(n);
+    case 16:
+      return new Int16Array(n);
+    case 32:
+      return new Int32Array(n);
+    case 64:
+      return new BigInt64Array(n);
+    case -32:
+      return new Float32Array(n);
+    case -64:
+      return new Float64Array(n);
+  }
+}
+
+/** Geometry of the tiles: per tile, the origin and the extent along every axis. */
+function tileGrid(axes: number[], tile: number[]) {
+  const ntiles = axes.map((n, k) => Math.ceil(n / tile[k]));
+  const total = ntiles.reduce((a, b) => a * b, 1);
+  const at = (t: number) => {
+    const origin: number[] = [];
+    const extent: number[] = [];
+    let rest = t;
+    for (let k = 0; k < axes.length; k++) {
+      const idx = rest % ntiles[k];
+      rest = Math.floor(rest / ntiles[k]);
+      origin.push(idx * tile[k]);
+      extent.push(Math.min(tile[k], axes[k] - idx * tile[k]));
+    }
+    return { origin, extent, count: extent.reduce((a, b) => a * b, 1) };
+  };
+  return { total, at };
+}
+
+/** Calls fn(destOffset, srcOffset, runLength) for every first-axis run of a tile. */
+function forEachRun(
+  axes: number[],
+  origin: number[],
+  extent: number[],
+  fn: (dest: number, src: number, len: number) => void,
+): void {
+  const nd = axes.length;
+  const strides = [1];
+  for (let k = 1; k < nd; k++) strides.push(strides[k - 1] * axes[k - 1]);
+  const runs = extent.slice(1).reduce((a, b) => a * b, 1);
+  const idx = new Array(nd).fill(0);
+  for (let r = 0; r < runs; r++) {
+    let dest = origin[0];
+    for (let k = 1; k < nd; k++) dest += (origin[k] + idx[k]) * strides[k];
+    fn(dest, r * extent[0], extent[0]);
+    for (let k = 1; k < nd; k++) {
+      if (++idx[k] < extent[k]) break;
+      idx[k] = 0;
+    }
+  }
+}
+
+/**
+ * Decompresses the image of a tile-compressed HDU. `header` is the stored
+ * (table) header, `data` its rows followed by the heap. Returns raw image values
+ * of BITPIX = ZBITPIX (integers unscaled: apply BSCALE/BZERO of the image header
+ * after this; floats dequantized).
+ */
+export function decompressImage(
+  header: Header,
+  data: Uint8Array,
+  ctx: FitsErrorContext,
+): { raw: ImageArray; bitpix: Bitpix; axes: number[] } {
+  const cmp = header.getString("ZCMPTYPE");
+  if (cmp === undefined) throw new FitsError("missing ZCMPTYPE", { ...ctx, card: "ZCMPTYPE" });
+  if (!READ_CMPTYPES.includes(cmp)) {
+    throw new FitsError(`unsupported compression ${JSON.stringify(cmp)}`, {
+      ...ctx,
+      card: "ZCMPTYPE",
+    });
+  }
+  const zbitpix = header.getNumber("ZBITPIX")! as Bitpix;
+  bytesPerPixel(zbitpix, { ...ctx, card: "ZBITPIX" });
+  const znaxis = header.getNumber("ZNAXIS")!;
+  const axes: number[] = [];
+  const tile: number[] = [];
+  for (let k = 1; k <= znaxis; k++) {
+    axes.push(header.getNumber(`ZNAXIS${k}`)!);
+    tile.push(header.getNumber(`ZTILE${k}`, k === 1 ? axes[0] : 1)!);
+    if (!(tile[k - 1] >= 1)) {
+      throw new FitsError("invalid tile size", { ...ctx, card: `ZTILE${k}` });
+    }
+  }
+  const params: Record<string, number> = {};
+  for (let i = 1; header.has(`ZNAME${i}`); i++) {
+    params[header.getString(`ZNAME${i}`)!.toUpperCase()] = header.getNumber(`ZVAL${i}`, 0)!;
+  }
+  const npix = axes.reduce((a, b) => a * b, 1);
+  const grid = tileGrid(axes, tile);
+  const nrows = header.getNumber("NAXIS2", 0)!;
+  if (nrows !== grid.total) {
+    throw new FitsError(
+      `${nrows} table rows but ZNAXISn / ZTILEn give ${grid.total} tiles`,
+      { ...ctx, card: "NAXIS2" },
+    );
+  }
+  // columns
+  const naxis1 = header.getNumber("NAXIS1", 0)!;
+  const cols = new Map<string, ColumnInfo>();
+  let off = 0;
+  for (let i = 1; header.has(`TFORM${i}`); i++) {
+    const form = parseTForm(header.getString(`TFORM${i}`)!, { ...ctx, card: `TFORM${i}` });
+    cols.set(header.getString(`TTYPE${i}`, "")!.toUpperCase(), { index: i, offset: off, form });
+    off += form.width;
+  }
+  if (off !== naxis1) {
+    throw new FitsError(`row width ${naxis1} disagrees with the TFORMs (${off})`, {
+      ...ctx,
+      card: "NAXIS1",
+    });
+  }
+  if (data.length < naxis1 * nrows) {
+    throw new FitsError("compressed table shorter than NAXIS1 x NAXIS2", {
+      ...ctx,
+      card: "NAXIS2",
+    });
+  }
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const heap = data.subarray(header.getNumber("THEAP", naxis1 * nrows)!);
+  const descriptor = (c: ColumnInfo | undefined, row: number): [number, number] => {
+    if (!c) return [0, 0];
+    const p = row * naxis1 + c.offset;
+    if (c.form.type === "P") return [dv.getUint32(p), dv.getUint32(p + 4)];
+    if (c.form.type === "Q") return [Number(dv.getBigUint64(p)), Number(dv.getBigUint64(p + 8))];
+    throw new FitsError("tile column is not variable-length", { ...ctx, card: `TFORM${c.index}` });
+  };
+  const scalar = (name: string, row: number): number | undefined => {
+    const c = cols.get(name);
+    if (c) {
+      const p = row * naxis1 + c.offset;
+      switch (c.form.type) {
+        case "D":
+          return dv.getFloat64(p);
+        case "E":
+          return dv.getFloat32(p);
+        case "J":
+          return dv.getInt32(p);
+        case "I":
+          return dv.getInt16(p);
+        case "K":
+          return Number(dv.getBigInt64(p));
+      }
+      throw new FitsError(`unsupported ${name} column type`, { ...ctx, card: `TFORM${c.index}` });
+    }
+    return header.getNumber(name);
+  };
+  const cdata = cols.get("COMPRESSED_DATA");
+  const gdata = cols.get("GZIP_COMPRESSED_DATA");
+  const udata = cols.get("UNCOMPRESSED_DATA");
+  if (!cdata) throw new FitsError("no COMPRESSED_DATA column", { ...ctx, card: "TTYPE1" });
+  const isFloat = zbitpix < 0;
+  const quantized = isFloat && (cols.has("ZSCALE") || header.has("ZSCALE"));
+  const quantiz = header.getString("ZQUANTIZ", "NO_DITHER")!.toUpperCase();
+  if (
+    quantized && !["NO_DITHER", "SUBTRACTIVE_DITHER_1", "SUBTRACTIVE_DITHER_2"].includes(quantiz)
+  ) {
+    throw new FitsError(`unsupported quantization ${quantiz}`, { ...ctx, card: "ZQUANTIZ" });
+  }
+  const dither0 = header.getNumber("ZDITHER0", 1)!;
+  // integer values per tile (quantized floats and integer images)
+  const intBytes = quantized ? 4 : Math.abs(zbitpix) / 8;
+  const out = newArray(zbitpix, npix);
+  const tiles = Array.from({ length: grid.total }, (_, t) => grid.at(t));
+  // Rice: one batched call into the C core for every tile
+  let riceValues: Int32Array | undefined;
+  const riceOffsets = new Uint32Array(grid.total);
+  const riceLengths = new Uint32Array(grid.total);
+  const counts = new Uint32Array(grid.total);
+  for (let t = 0; t < grid.total; t++) counts[t] = tiles[t].count;
+  if (cmp === "RICE_1" || cmp === "RICE_ONE") {
+    const bytepix = params.BYTEPIX ?? 4;
+    if (![1, 2, 4].includes(bytepix)) {
+      throw new FitsError(`invalid Rice BYTEPIX ${bytepix}`, { ...ctx, card: "ZVAL2" });
+    }
+    for (let t = 0; t < grid.total; t++) {
+      const [n, o] = descriptor(cdata, t);
+      if (o + n > heap.length) {
+        throw new FitsError(`tile ${t + 1} lies outside the heap`, {
+          ...ctx,
+          card: `TFORM${cdata.index}`,
+        });
+      }
+      riceOffsets[t] = o;
+      riceLengths[t] = n;
+    }
+    try {
+      riceValues = riceDecodeTiles(heap, riceOffsets, riceLengths, counts, {
+        bytepix: bytepix as 1 | 2 | 4,
+        blocksize: params.BLOCKSIZE ?? 32,
+      });
+    } catch (err) {
+      throw new FitsError(`Rice decoding failed: ${(err as Error).message}`, {
+        ...ctx,
+        card: "ZCMPTYPE",
+      });
+    }
+  }
+  const rnd = quantiz !== "NO_DITHER" ? ditherRandoms() : undefined;
+  let riceAt = 0;
+  for (let t = 0; t < grid.total; t++) {
+    const { origin, extent, count } = tiles[t];
+    const [cn, co] = descriptor(cdata, t);
+    let ints: ArrayLike<number> | undefined; // integer tile values
+    let floats: ImageArray | undefined; // raw float tile values
+    if (cn > 0) {
+      if (riceValues) {
+        ints = riceValues.subarray(riceAt, riceAt + count);
+      } else {
+        let bytes = heap.subarray(co, co + cn);
+        if (cmp === "GZIP_1" || cmp === "GZIP_2") {
+          try {
+            bytes = gunzipSync(bytes);
+          } catch (err) {
+            throw new FitsError(`tile ${t + 1}: ${(err as Error).message}`, {
+              ...ctx,
+              card: "ZCMPTYPE",
+            });
+          }
+        }
+        const size = intBytes;
+        if (cmp === "GZIP_2") bytes = unshuffle(bytes, size);
+        if (bytes.length < count * size) {
+          throw new FitsError(`tile ${t + 1} decompresses to too few bytes`, {
+            ...ctx,
+            card: "ZCMPTYPE",
+          });
+        }
+        if (quantized) ints = rawFromBigEndian(bytes, 32, count) as Int32Array;
+        else if (isFloat) floats = rawFromBigEndian(bytes, zbitpix, count);
+        else {
+          const raw = rawFromBigEndian(bytes, zbitpix, count);
+          if (raw instanceof BigInt64Array) floats = raw;
+          else ints = raw as ArrayLike<number>;
+        }
+      }
+    } else {
+      const [gn, go] = descriptor(gdata, t);
+      const [un, uo] = descriptor(udata, t);
+      if (gn > 0) {
+        const bytes = gunzipSync(heap.subarray(go, go + gn));
+        floats = rawFromBigEndian(bytes, zbitpix, count);
+      } else if (un > 0 && udata) {
+        const esize = { E: 4, D: 8, I: 2, J: 4, B: 1, K: 8 }[udata.form.elem!] ?? 0;
+        const ebitpix = { E: -32, D: -64, I: 16, J: 32, B: 8, K: 64 }[udata.form.elem!] as Bitpix;
+        if (!esize) {
+          throw new FitsError("unsupported UNCOMPRESSED_DATA type", {
+            ...ctx,
+            card: `TFORM${udata.index}`,
+          });
+        }
+        const vals = rawFromBigEndian(heap.subarray(uo, uo + un * esize), ebitpix, un);
+        floats = newArray(zbitpix, count);
+        for (let i = 0; i < count; i++) (floats as Float64Array)[i] = Number(vals[i]);
+      } else {
+        throw new FitsError(`tile ${t + 1} has no data`, { ...ctx, card: `TFORM${cdata.index}` });
+      }
+    }
+    riceAt += count;
+    // tile values in tile order
+    let values: ImageArray;
+    if (floats) {
+      values = floats;
+    } else if (quantized) {
+      const scale = scalar("ZSCALE", t)!;
+      const zero = scalar("ZZERO", t) ?? 0;
+      const zblank = scalar("ZBLANK", t);
+      const v = isFloat && zbitpix === -32 ? new Float32Array(count) : new Float64Array(count);
+      if (rnd) {
+        let iseed = (t + dither0 - 1) % N_RANDOM;
+        let next = Math.floor(Math.fround(rnd[iseed] * 500));
+        const dither2 = quantiz === "SUBTRACTIVE_DITHER_2";
+        for (let i = 0; i < count; i++) {
+          const q = ints![i];
+          if (q === zblank) v[i] = NaN;
+          else if (dither2 && q === ZERO_VALUE) v[i] = 0;
+          else v[i] = (q - rnd[next] + 0.5) * scale + zero;
+          if (++next === N_RANDOM) {
+            if (++iseed === N_RANDOM) iseed = 0;
+            next = Math.floor(Math.fround(rnd[iseed] * 500));
+          }
+        }
+      } else {
+        for (let i = 0; i < count; i++) {
+          const q = ints![i];
+          v[i] = q === zblank ? NaN : q * scale + zero;
+        }
+      }
+      values = v;
+    } else {
+      const v = newArray(zbitpix, count) as Exclude<ImageArray, BigInt64Array | BigUint64Array>;
+      for (let i = 0; i < count; i++) v[i] = ints![i];
+      values = v;
+    }
+    // place the tile
+    const dst = out as Float64Array;
+    const src = values as Float64Array;
+    forEachRun(axes, origin, extent, (d, s, len) => dst.set(src.subarray(s, s + len), d));
+  }
+  return { raw: out, bitpix: zbitpix, axes };
+}
+
+/** Options of {@linkcode compressImage}. */
+export interface CompressOptions {
+  /** Algorithm. @default "RICE_1" */
+  cmptype?: "RICE_1" | "GZIP_1" | "GZIP_2";
+  /** Tile shape (fastest axis first). @default one row: [NAXIS1, 1, ...] */
+  tile?: number[];
+  /**
+   * Quantization level q for float images with RICE_1: ZSCALE = (noise of the
+   * tile) / q, as fpack -q. Floats are stored losslessly with GZIP_1/GZIP_2.
+   * @default 4
+   */
+  quantizeLevel?: number;
+  /** ZDITHER0, the dither seed (1..10000). @default 1 */
+  dither0?: number;
+}
+
+/** Robust noise of a tile: 1.4826 * median |x[i] - x[i+1]| / sqrt(2) over finite values. */
+function tileNoise(v: ArrayLike<number>): number {
+  const d: number[] = [];
+  for (let i = 0; i + 1 < v.length; i++) {
+    const a = v[i], b = v[i + 1];
+    if (Number.isFinite(a) && Number.isFinite(b)) d.push(Math.abs(a - b));
+  }
+  if (d.length === 0) return 0;
+  d.sort((a, b) => a - b);
+  return (1.4826 * d[d.length >> 1]) / Math.SQRT2;
+}
+
+/**
+ * Compresses an image into the cards and bytes (rows + heap) of a
+ * tile-compressed BINTABLE. `raw` holds the stored values: for integer images
+ * the unscaled integers (BSCALE/BZERO stay regular keywords of `imageHeader`).
+ */
+export function compressImage(
+  raw: ImageArray,
+  bitpix: Bitpix,
+  axes: number[],
+  options: CompressOptions = {},
+): {
+  cards: Array<[string, string | number | boolean, string?]>;
+  bytes: Uint8Array;
+  naxis1: number;
+  nrows: number;
+  pcount: number;
+} {
+  const cmp = options.cmptype ?? "RICE_1";
+  if (bitpix === 64) {
+    throw new FitsError("tile compression of 64-bit integers is not supported", { card: "BITPIX" });
+  }
+  const tile = options.tile ?? axes.map((n, k) => (k === 0 ? n : 1));
+  const grid = tileGrid(axes, tile);
+  const isFloat = bitpix < 0;
+  const quantize = isFloat && cmp === "RICE_1";
+  const q = options.quantizeLevel ?? 4;
+  const dither0 = options.dither0 ?? 1;
+  const rnd = ditherRandoms();
+  const tileBytes: Uint8Array[] = [];
+  const scales = new Float64Array(grid.total);
+  const zeros = new Float64Array(grid.total);
+  const gzipTiles: Uint8Array[] = [];
+  const intTiles: Int32Array[] = [];
+  const src = raw as Float64Array;
+  for (let t = 0; t < grid.total; t++) {
+    const { origin, extent, count } = grid.at(t);
+    const vals = isFloat ? new Float64Array(count) : new Int32Array(count);
+    forEachRun(axes, origin, extent, (d, s, len) => {
+      for (let i = 0; i < len; i++) vals[s + i] = src[d + i];
+    });
+    if (quantize) {
+      const noise = tileNoise(vals);
+      let lo = Infinity, hi = -Infinity;
+      for (const v of vals) {
+        if (Number.isFinite(v)) {
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+      }
+      const scale = noise / q;
+      // quantized range must stay inside int32 above the reserved values
+      if (!(scale > 0) || (hi - lo) / scale > 2 ** 31 - 20) {
+        // not quantizable: losslessly gzipped raw floats
+        gzipTiles[t] = gzipSync(bigEndianOf(isFloat ? Float32Array.from(vals) : vals, bitpix));
+        intTiles[t] = new Int32Array(0);
+        continue;
+      }
+      const zero = (lo + hi) / 2;
+      scales[t] = scale;
+      zeros[t] = zero;
+      const ints = new Int32Array(count);
+      let iseed = (t + dither0 - 1) % N_RANDOM;
+      let next = Math.floor(Math.fround(rnd[iseed] * 500));
+      for (let i = 0; i < count; i++) {
+        const v = vals[i];
+        ints[i] = Number.isFinite(v)
+          ? Math.round((v - zero) / scale + rnd[next] - 0.5)
+          : NULL_VALUE;
+        if (++next === N_RANDOM) {
+          if (++iseed === N_RANDOM) iseed = 0;
+          next = Math.floor(Math.fround(rnd[iseed] * 500));
+        }
+      }
+      intTiles[t] = ints;
+    } else if (cmp === "RICE_1") {
+      intTiles[t] = vals as Int32Array;
+    } else {
+      const be = bigEndianOf(bitpix === -32 ? Float32Array.from(vals) : vals, bitpix);
+      tileBytes[t] = gzipSync(cmp === "GZIP_2" ? shuffle(be, Math.abs(bitpix) / 8) : be);
+    }
+  }
+  if (cmp === "RICE_1") {
+    const counts = new Uint32Array(intTiles.map((a) => a.length));
+    const all = new Int32Array(counts.reduce((a, b) => a + b, 0));
+    let at = 0;
+    for (const a of intTiles) {
+      all.set(a, at);
+      at += a.length;
+    }
+    const bytepix = quantize ? 4 : Math.abs(bitpix) / 8;
+    const { bytes, lengths } = riceEncodeTiles(all, counts, { bytepix: bytepix as 1 | 2 | 4 });
+    let p = 0;
+    for (let t = 0; t < grid.total; t++) {
+      tileBytes[t] = bytes.subarray(p, p + lengths[t]);
+      p += lengths[t];
+    }
+  }
+  // table: COMPRESSED_DATA (1PB), then GZIP_COMPRESSED_DATA, ZSCALE, ZZERO when quantized
+  const naxis1 = 8 + (quantize ? 8 + 8 + 8 : 0);
+  const rows = new Uint8Array(naxis1 * grid.total);
+  const dv = new DataView(rows.buffer);
+  const heapParts: Uint8Array[] = [];
+  let heapLen = 0;
+  let maxLen = 0;
+  for (let t = 0; t < grid.total; t++) {
+    const b = tileBytes[t] ?? new Uint8Array(0);
+    dv.setUint32(t * naxis1, b.length);
+    dv.setUint32(t * naxis1 + 4, heapLen);
+    heapParts.push(b);
+    heapLen += b.length;
+    maxLen = Math.max(maxLen, b.length);
+    if (quantize) {
+      const g = gzipTiles[t] ?? new Uint8Array(0);
+      dv.setUint32(t * naxis1 + 8, g.length);
+      dv.setUint32(t * naxis1 + 12, heapLen);
+      heapParts.push(g);
+      heapLen += g.length;
+      maxLen = Math.max(maxLen, g.length);
+      dv.setFloat64(t * naxis1 + 16, scales[t]);
+      dv.setFloat64(t * naxis1 + 24, zeros[t]);
+    }
+  }
+  const bytes = new Uint8Array(rows.length + heapLen);
+  bytes.set(rows);
+  let hp = rows.length;
+  for (const part of heapParts) {
+    bytes.set(part, hp);
+    hp += part.length;
+  }
+  const cards: Array<[string, string | number | boolean, string?]> = [
+    ["TTYPE1", "COMPRESSED_DATA", "label for field 1"],
+    ["TFORM1", `1PB(${maxLen})`, "data format of field: variable length array"],
+  ];
+  if (quantize) {
+    cards.push(
+      ["TTYPE2", "GZIP_COMPRESSED_DATA", "label for field 2"],
+      ["TFORM2", `1PB(${maxLen})`, "data format of field: variable length array"],
+      ["TTYPE3", "ZSCALE", "label for field 3"],
+      ["TFORM3", "1D", "data format of field: 8-byte DOUBLE"],
+      ["TTYPE4", "ZZERO", "label for field 4"],
+      ["TFORM4", "1D", "data format of field: 8-byte DOUBLE"],
+    );
+  }
+  cards.push(["ZIMAGE", true, "extension contains compressed image"]);
+  cards.push(["ZBITPIX", bitpix, "data type of original image"]);
+  cards.push(["ZNAXIS", axes.length, "dimension of original image"]);
+  axes.forEach((n, k) => cards.push([`ZNAXIS${k + 1}`, n, `length of original image axis`]));
+  tile.forEach((n, k) => cards.push([`ZTILE${k + 1}`, n, `size of tiles to be compressed`]));
+  cards.push(["ZCMPTYPE", cmp, "compression algorithm"]);
+  if (cmp === "RICE_1") {
+    cards.push(["ZNAME1", "BLOCKSIZE", "compression block size"], [
+      "ZVAL1",
+      32,
+      "pixels per block",
+    ]);
+    cards.push(["ZNAME2", "BYTEPIX", "bytes per pixel (1, 2, 4, or 8)"]);
+    cards.push(["ZVAL2", quantize ? 4 : Math.abs(bitpix) / 8, "bytes per pixel (1, 2, 4, or 8)"]);
+  }
+  if (quantize) {
+    cards.push(["ZQUANTIZ", "SUBTRACTIVE_DITHER_1", "Pixel Quantization Algorithm"]);
+    cards.push(["ZDITHER0", dither0, "dithering offset when quantizing floats"]);
+    cards.push(["ZBLANK", NULL_VALUE, "null value in the compressed integer array"]);
+  }
+  return { cards, bytes, naxis1, nrows: grid.total, pcount: heapLen };
+}
+
+function bigEndianOf(vals: ArrayLike<number>, bitpix: Bitpix): Uint8Array {
+  let arr: ImageArray;
+  switch (bitpix) {
+    case 8:
+      arr = Uint8Array.from(vals);
+      break;
+    case 16:
+      arr = Int16Array.from(vals);
+      break;
+    case 32:
+      arr = Int32Array.from(vals);
+      break;
+    case -32:
+      arr = Float32Array.from(vals);
+      break;
+    default:
+      arr = Float64Array.from(vals);
+  }
+  const out = new Uint8Array(arr.buffer.slice(0));
+  if (arr.BYTES_PER_ELEMENT > 1) swapBytes(out, arr.BYTES_PER_ELEMENT);
+  return out;
+}
