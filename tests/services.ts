@@ -93,8 +93,7 @@ export function findService<N extends ServiceName>(
   name: N,
   env: Record<string, string> = serviceEnv(),
 ): Services[N] | null {
-  const found = buildService(name, env);
-  return found as Services[N] | null;
+  return buildService(name, env) as Services[N] | null;
 }
 
 function buildService(
@@ -161,10 +160,14 @@ export function absentReason(name: ServiceName): string {
  * test with `ignore: true` and a name carrying {@linkcode absentReason}. In CI
  * (`CI=true`) an absent service is an error, because there the tier must run.
  */
-export function requireService<N extends ServiceName>(name: N): Services[N] | null {
-  const found = findService(name);
+export function requireService<N extends ServiceName>(
+  name: N,
+  env: Record<string, string> = serviceEnv(),
+  ci: boolean = inCi(),
+): Services[N] | null {
+  const found = findService(name, env);
   if (found) return found;
-  if (inCi()) {
+  if (ci) {
     throw new Error(
       `CI=true but ${
         absentReason(name)
