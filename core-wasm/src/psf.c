@@ -563,7 +563,9 @@ sd_status sd_psf_fit(const float *img, const float *weight, const uint16_t *flag
       if (keep[s]) tmpd[m++] = fabs(res[s] - med);
     }
     double mad = pu_median(tmpd, m) * 1.4826;
-    double cut = med + o.reject_sigma * (mad > 0.0 ? mad : 0.1 * med);
+    /* a floor on the spread keeps noiseless or near-perfect fits from rejecting good stars */
+    double spread = mad > 0.5 * med ? mad : 0.5 * med;
+    double cut = med + o.reject_sigma * spread;
     int rejected = 0;
     for (int32_t s = 0; s < n; s++) {
       if (keep[s] && res[s] > cut && nkeep - rejected > pu_nterms(deg) + 1) {
@@ -590,7 +592,7 @@ sd_status sd_psf_fit(const float *img, const float *weight, const uint16_t *flag
     double *rtaps = (double *)malloc(sizeof(double) * 24 * (size_t)W);
     int *rbases = (int *)malloc(sizeof(int) * 2 * (size_t)W);
     int okb = R && g && corr && rtmp && rtaps && rbases;
-    for (int it = 0; okb && it < 4; it++) {
+    for (int it = 0; okb && it < 10; it++) {
       memset(corr, 0, sizeof(float) * (size_t)T * S2);
       for (int32_t s = 0; s < n; s++) {
         if (!keep[s]) continue;
