@@ -172,9 +172,24 @@ export function formatCard(card: Card): string[] {
       if (!card.comment || line.length + 3 + card.comment.length <= CARD) {
         out[i] = withComment(line, card.comment);
       } else {
-        // the comment does not fit: end the string with an empty continuation carrying it
+        // the comment does not fit: carry it on continuation cards holding no more text
+        // ('&' while more comment follows, '' at the end), split between words
         out[i] = (prefix + `'${escapeString(p)}&'`).padEnd(CARD);
-        out.push(withComment("CONTINUE  ''", card.comment));
+        const chunks: string[] = [];
+        let line = "";
+        for (const word of card.comment.split(" ")) {
+          if (line && line.length + 1 + word.length > 64) {
+            chunks.push(line);
+            line = word;
+          } else {
+            line = line ? `${line} ${word}` : word;
+          }
+        }
+        chunks.push(line);
+        chunks.forEach((c, k) => {
+          const body = k === chunks.length - 1 ? "''" : "'&'";
+          out.push(`CONTINUE  ${body} / ${c}`.padEnd(CARD).slice(0, CARD));
+        });
       }
     }
   });
