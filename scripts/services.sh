@@ -198,7 +198,7 @@ s3_install() {
   fi
   if go_build minio github.com/minio/minio@latest && [ -x "$BIN/minio" ]; then return 0; fi
   say "s3: MinIO could not be built here (see $LOGS/minio-build.log); falling back to versitygw"
-  go_build versitygw github.com/versity/versitygw@latest && [ -x "$BIN/versitygw" ] ||
+  go_build versitygw github.com/versity/versitygw/cmd/versitygw@latest && [ -x "$BIN/versitygw" ] ||
     die "s3: neither MinIO nor versitygw could be built (see $LOGS/*-build.log)"
 }
 

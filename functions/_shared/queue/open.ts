@@ -60,7 +60,7 @@ export async function openQueue(
       return memoryBroker.queue(name, { ...options, clock: deps.clock });
     case "postgres":
       if (!deps.db) throw new Error(`queue ${name}: kind "postgres" needs a Db (deps.db)`);
-      return await Promise.resolve(new PostgresQueue(deps.db, name, options));
+      return new PostgresQueue(deps.db, name, options);
     case "sqs":
       return await SqsQueue.open(name, { ...c, ...options });
   }
