@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { CHAIN, PROCESSES } from "./processes.ts";
+import { PROCESSES } from "./processes.ts";
 
 /** Where metadata lives. */
 export const DbSettings = z.object({
@@ -30,9 +30,6 @@ export const StorageSettings = z.object({
     force_path_style: z.boolean().default(true).describe("path-style URLs (MinIO, Ceph)"),
     access_key_id: z.string().default("").describe("empty: the SDK's default credentials"),
     secret_access_key: z.string().default("").describe("empty: the SDK's default credentials"),
-    multipart_threshold_mb: z.number().positive().default(64).describe(
-      "objects at least this large are uploaded in parts",
-    ),
     part_size_mb: z.number().min(5).default(16).describe("multipart part size"),
   }).strict().prefault({}),
 }).strict();
@@ -72,8 +69,8 @@ export const PipelineSettings = z.object({
   provenance_tag: z.string().min(1).default("default").describe(
     "the provenance tag runs are recorded under",
   ),
-  through_step: z.enum(PROCESSES).default(CHAIN[CHAIN.length - 1]).describe(
-    "the last step a run goes through",
+  through_step: z.enum(PROCESSES).default("scoring").describe(
+    "the last step a run goes through (alerting needs a Kafka broker)",
   ),
 }).strict();
 

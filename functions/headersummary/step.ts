@@ -68,7 +68,11 @@ export const headerSummaryStep = defineStep({
     const summary: HeaderSummary = { values, missing, extensions: inputs.extensions, imageCount };
     return {
       outputs: { summary },
-      metrics: { extensions: inputs.extensions.length, images: imageCount, missing: missing.length },
+      metrics: {
+        extensions: inputs.extensions.length,
+        images: imageCount,
+        missing: missing.length,
+      },
     };
   },
 });
