@@ -19,6 +19,8 @@
 export const SQLSTATE = {
   uniqueViolation: "23505",
   foreignKeyViolation: "23503",
+  /** ON DELETE RESTRICT refused a delete of a referenced row (Postgres 18; 15 says 23503). */
+  restrictViolation: "23001",
   notNullViolation: "23502",
   checkViolation: "23514",
   serializationFailure: "40001",
@@ -97,6 +99,16 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const wrapped = toDbError(err);
   return wrapped instanceof DbError && wrapped.code === SQLSTATE.uniqueViolation &&
     (constraint === undefined || wrapped.constraint === constraint);
+}
+
+/**
+ * True when a foreign key refused the statement: a missing referenced row (23503)
+ * or a delete of a still-referenced row under ON DELETE RESTRICT, which Postgres 15
+ * reports as 23503 and Postgres 18 (PGlite) as 23001.
+ */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const code = sqlState(err);
+  return code === SQLSTATE.foreignKeyViolation || code === SQLSTATE.restrictViolation;
 }
 
 /** True for errors a retry of the whole transaction may cure (serialization failure, deadlock). */

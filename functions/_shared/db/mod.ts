@@ -26,6 +26,7 @@ export { openPglite, PgliteDb, type PgliteOptions } from "./pglite.ts";
 export { describeUrl, openPostgres, PostgresDb, type PostgresOptions } from "./postgres.ts";
 export {
   DbError,
+  isForeignKeyViolation,
   isRetryable,
   isUniqueViolation,
   SQLSTATE,

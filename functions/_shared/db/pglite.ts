@@ -49,23 +49,53 @@ async function execute(target: Queryable, sql: string): Promise<void> {
   }
 }
 
+/** The first statement error of a transaction scope (Postgres aborts the scope on it). */
+interface Scope {
+  error?: unknown;
+}
+
 class PgliteTx implements Db {
   readonly kind = "pglite" as const;
-  constructor(private readonly tx: Transaction, private readonly depth: number) {
+  constructor(
+    private readonly tx: Transaction,
+    private readonly depth: number,
+    readonly scope: Scope,
+  ) {
     markTransaction(this);
   }
-  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-    return run<T>(this.tx, sql, params);
+  async query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    try {
+      return await run<T>(this.tx, sql, params);
+    } catch (err) {
+      this.scope.error ??= err;
+      throw err;
+    }
   }
-  exec(sql: string): Promise<void> {
-    return execute(this.tx, sql);
+  async exec(sql: string): Promise<void> {
+    try {
+      await execute(this.tx, sql);
+    } catch (err) {
+      this.scope.error ??= err;
+      throw err;
+    }
   }
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return withSavepoint(this, this.depth + 1, () => fn(new PgliteTx(this.tx, this.depth + 1)));
+    const inner = new PgliteTx(this.tx, this.depth + 1, {});
+    return withSavepoint(this, this.depth + 1, () => settle(inner, fn));
   }
   close(): Promise<void> {
     return Promise.reject(new Error("close() the Db, not a transaction"));
   }
+}
+
+/**
+ * Runs fn in a scope; a statement error that fn caught still fails the scope, as
+ * postgres.js does (and as Postgres would: the transaction is aborted).
+ */
+async function settle<T>(tx: PgliteTx, fn: (tx: Db) => Promise<T>): Promise<T> {
+  const result = await fn(tx);
+  if (tx.scope.error !== undefined) throw tx.scope.error;
+  return result;
 }
 
 /** The PGlite adapter; see {@linkcode openPglite}. */
@@ -94,7 +124,7 @@ export class PgliteDb implements Db {
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     try {
-      return await this.pg.transaction((tx) => fn(new PgliteTx(tx, 0)));
+      return await this.pg.transaction((tx) => settle(new PgliteTx(tx, 0, {}), fn));
     } catch (err) {
       throw toDbError(err);
     }

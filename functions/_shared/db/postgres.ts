@@ -9,7 +9,6 @@
 import postgres from "postgres";
 import type { Db, Row } from "./db.ts";
 import { toDbError } from "./errors.ts";
-import { withSavepoint } from "./_savepoint.ts";
 import { ARRAY_ELEMENT_PARSERS, parsePgArray, pgArrayLiteral } from "./_pgarray.ts";
 import { markTransaction, normaliseParams, normaliseRows } from "./_values.ts";
 
@@ -72,12 +71,17 @@ interface Column {
 
 async function run<T extends Row>(
   sql: Sql | TxSql,
+  prepare: boolean,
   text: string,
   params: readonly unknown[] | undefined,
 ): Promise<T[]> {
   try {
+    // simple: false keeps one statement per query even without parameters (as PGlite)
     // deno-lint-ignore no-explicit-any
-    const result = await sql.unsafe(text, normaliseParams(params) as any[]);
+    const result = await sql.unsafe(text, normaliseParams(params) as any[], {
+      prepare,
+      simple: false, // honoured by postgres.js 3.4, absent from its types
+    } as postgres.UnsafeQueryOptions);
     const columns = ((result as unknown as { columns?: Column[] }).columns ?? []).map((c) => ({
       name: c.name,
       oid: c.type,
@@ -99,17 +103,23 @@ async function execute(sql: Sql | TxSql, text: string): Promise<void> {
 
 class PostgresTx implements Db {
   readonly kind = "postgres" as const;
-  constructor(private readonly sql: TxSql, private readonly depth: number) {
+  constructor(private readonly sql: TxSql, private readonly prepare: boolean) {
     markTransaction(this);
   }
   query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]> {
-    return run<T>(this.sql, text, params);
+    return run<T>(this.sql, this.prepare, text, params);
   }
   exec(text: string): Promise<void> {
     return execute(this.sql, text);
   }
-  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return withSavepoint(this, this.depth + 1, () => fn(new PostgresTx(this.sql, this.depth + 1)));
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    // postgres.js scopes: a statement that fails inside rolls back to the savepoint and
+    // rethrows even when fn caught it (as the PGlite adapter does)
+    try {
+      return await this.sql.savepoint((inner) => fn(new PostgresTx(inner, this.prepare))) as T;
+    } catch (err) {
+      throw toDbError(err);
+    }
   }
   close(): Promise<void> {
     return Promise.reject(new Error("close() the Db, not a transaction"));
@@ -123,12 +133,12 @@ export class PostgresDb implements Db {
   readonly location: string;
   #closed = false;
 
-  constructor(private readonly sql: Sql, location: string) {
+  constructor(private readonly sql: Sql, location: string, private readonly prepare: boolean) {
     this.location = location;
   }
 
   query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]> {
-    return run<T>(this.sql, text, params);
+    return run<T>(this.sql, this.prepare, text, params);
   }
 
   exec(text: string): Promise<void> {
@@ -137,7 +147,9 @@ export class PostgresDb implements Db {
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     try {
-      return await this.sql.begin((tx) => fn(new PostgresTx(tx, 0))) as T;
+      // postgres.js rethrows at the end a statement error that fn caught: the transaction
+      // is aborted server-side anyway, so it must not look committed
+      return await this.sql.begin((tx) => fn(new PostgresTx(tx, this.prepare))) as T;
     } catch (err) {
       throw toDbError(err);
     }
@@ -161,14 +173,15 @@ export function describeUrl(url: string): string {
  * an unreachable server.
  */
 export function openPostgres(options: PostgresOptions): PostgresDb {
+  const prepare = options.prepare ?? true;
   const sql = postgres(options.url, {
     max: options.poolSize ?? 10,
     idle_timeout: options.idleTimeoutSeconds ?? 30,
     connect_timeout: options.connectTimeoutSeconds ?? 30,
-    prepare: options.prepare ?? true,
+    prepare,
     types,
     // "relation already exists, skipping" and friends are not worth a console line
     onnotice: () => {},
   });
-  return new PostgresDb(sql, describeUrl(options.url));
+  return new PostgresDb(sql, describeUrl(options.url), prepare);
 }

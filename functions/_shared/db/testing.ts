@@ -1,0 +1,75 @@
+/**
+ * Test helpers for code that needs a database: a scratch Postgres database per
+ * test (created on the server of the integration tier, dropped on close) and a
+ * migrated in-memory PGlite.
+ *
+ * @module
+ */
+
+import type { Db } from "./db.ts";
+import { migrate } from "./migrate.ts";
+import { openPglite } from "./pglite.ts";
+import { openPostgres, type PostgresDb } from "./postgres.ts";
+
+/** A scratch database: its URL and how to drop it. */
+export interface ScratchDatabase {
+  /** postgres:// URL of the new database. */
+  url: string;
+  /** Drops the database (closing other sessions on it first). Idempotent. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates an empty database `skydiff_t_<random>` on the server of `serverUrl`
+ * (any database of it; the role needs CREATEDB).
+ */
+export async function createScratchDatabase(serverUrl: string): Promise<ScratchDatabase> {
+  const name = `skydiff_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = openPostgres({ url: serverUrl, poolSize: 1 });
+  try {
+    await admin.exec(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.close();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  let dropped = false;
+  return {
+    url: url.toString(),
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      const a = openPostgres({ url: serverUrl, poolSize: 1 });
+      try {
+        await a.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await a.close();
+      }
+    },
+  };
+}
+
+/**
+ * A postgres.js Db on a fresh scratch database of `serverUrl`; closing it also
+ * drops the database.
+ */
+export async function openScratchPostgres(
+  serverUrl: string,
+  options: { poolSize?: number } = {},
+): Promise<PostgresDb> {
+  const scratch = await createScratchDatabase(serverUrl);
+  const db = openPostgres({ url: scratch.url, poolSize: options.poolSize });
+  const close = db.close.bind(db);
+  db.close = async () => {
+    await close();
+    await scratch.drop();
+  };
+  return db;
+}
+
+/** An in-memory PGlite with every migration of sql/ applied. */
+export async function openMigratedPglite(): Promise<Db> {
+  const db = await openPglite();
+  await migrate(db);
+  return db;
+}

@@ -1,0 +1,11 @@
+/**
+ * The Db contract against the real Postgres 15 that scripts/services.sh started:
+ * every test on a scratch database of its own (created and dropped here).
+ */
+import { dbContract } from "../../functions/_shared/db/db_contract.ts";
+import { openScratchPostgres } from "../../functions/_shared/db/testing.ts";
+import { requireService, serviceLabel } from "../services.ts";
+
+const pg = requireService("postgres");
+
+dbContract(serviceLabel("postgres", pg), pg && (() => openScratchPostgres(pg.url)));
