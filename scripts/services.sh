@@ -215,11 +215,17 @@ s3_version() {
   echo "${v:-unknown}"
 }
 
+# s3_curl ARGS...: a SigV4-signed request with our credentials (empty body).
+s3_curl() {
+  curl -s -m 10 -H "x-amz-content-sha256: $EMPTY_SHA256" --aws-sigv4 "aws:amz:us-east-1:s3" \
+    --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" "$@"
+}
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+
 s3_ready() {
-  # A signed request proves the server answers S3 with our credentials.
+  # A signed ListBuckets proves the server answers S3 with our credentials.
   local code
-  code="$(curl -s -o /dev/null -w '%{http_code}' -m 5 --aws-sigv4 "aws:amz:us-east-1:s3" \
-    --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" "http://127.0.0.1:$S3_PORT/")"
+  code="$(s3_curl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$S3_PORT/")"
   [ "$code" = 200 ]
 }
 
@@ -249,8 +255,7 @@ s3_start() {
     die "s3 ($server): no answer on 127.0.0.1:$S3_PORT within ${READY_TIMEOUT}s (see $LOGS/s3.log)"
   # Create the test bucket (200 when created, 409 when it already is ours).
   local code
-  code="$(curl -s -o "$LOGS/s3-bucket.xml" -w '%{http_code}' -m 10 -X PUT \
-    --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
+  code="$(s3_curl -o "$LOGS/s3-bucket.xml" -w '%{http_code}' -X PUT \
     "http://127.0.0.1:$S3_PORT/$S3_BUCKET")"
   case "$code" in
     200 | 409) ;;
