@@ -266,10 +266,11 @@ export class SimCam implements Instrument {
     }
     const o = this.options;
     const rng = new Rng(hashSeed(o.seed, ccdnum, 77));
+    // one full well per CCD: charge bleeds along whole columns
+    const fullWell = Math.round(rng.range(150000, 180000));
     const amp = (name: "A" | "B"): SimAmp => {
       const gain = rng.range(3.7, 4.4);
       const biasLevel = Math.round(rng.range(1500, 3500));
-      const fullWell = rng.range(150000, 180000);
       return {
         name,
         gain,
