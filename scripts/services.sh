@@ -114,8 +114,29 @@ pg_install() {
 
 pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; }
 
+# The cluster lives in .services/pg, unless the postgres user cannot reach the repo
+# (e.g. a checkout under /root): then under /var/tmp, remembered in .services/pg.dir.
+pg_locate() {
+  if [ -f "$SVC/pg.dir" ]; then
+    PG_DIR="$(cat "$SVC/pg.dir")"
+    return
+  fi
+  if is_root; then
+    mkdir -p "$PG_DIR"
+    chown postgres: "$PG_DIR"
+    if ! runuser -u postgres -- test -w "$PG_DIR"; then
+      PG_DIR="/var/tmp/skydiff-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-12)"
+      say "postgres 15: the postgres user cannot reach $ROOT; cluster in $PG_DIR"
+      mkdir -p "$PG_DIR"
+      chown postgres: "$PG_DIR"
+      echo "$PG_DIR" >"$SVC/pg.dir"
+    fi
+  fi
+}
+
 pg_start() {
   pg_install
+  pg_locate
   mkdir -p "$PG_DIR"
   if is_root; then chown postgres: "$PG_DIR"; fi
   if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
@@ -150,6 +171,7 @@ pg_start() {
 }
 
 pg_stop() {
+  [ -f "$SVC/pg.dir" ] && PG_DIR="$(cat "$SVC/pg.dir")"
   if [ -f "$PG_DIR/data/PG_VERSION" ] &&
     pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
     pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 ||
