@@ -9,6 +9,7 @@ import type { Report, ReportSink } from "../runtime/dispatch.ts";
 import type { Db } from "./db.ts";
 import { enumCode, PROCESS, REPORT_STATUS } from "./enums.ts";
 import { withAdvisoryLock } from "./lock.ts";
+import { SQLSTATE, sqlState } from "./errors.ts";
 
 const STATUS_BY_OUTCOME: Record<Report["outcome"], string> = {
   done: "succeeded",
@@ -24,11 +25,11 @@ export async function recordReport(
   db: Db,
   report: Report,
   worker = Deno.hostname(),
-): Promise<void> {
+): Promise<boolean> {
   const m = report.message;
   const exposureId = m.exposure_id ?? null;
   const imageId = m.image_id ?? null;
-  if (exposureId === null && imageId === null) return;
+  if (exposureId === null && imageId === null) return false;
   const sectionId = m.section_id ?? null;
   const process = enumCode(PROCESS, m.step);
   const provenanceId = report.provenanceId ?? null;
@@ -45,6 +46,20 @@ export async function recordReport(
     report.error ? rest.join(": ") : null,
     report.metrics,
   ];
+  try {
+    await writeReport(db, [exposureId, sectionId, imageId, process, provenanceId], values);
+  } catch (err) {
+    if (sqlState(err) === SQLSTATE.foreignKeyViolation) return false;
+    throw err;
+  }
+  return true;
+}
+
+async function writeReport(
+  db: Db,
+  [exposureId, sectionId, imageId, process, provenanceId]: unknown[],
+  values: unknown[],
+): Promise<void> {
   await db.transaction(async (tx) => {
     await withAdvisoryLock(
       tx,
@@ -77,5 +92,7 @@ export async function recordReport(
 
 /** A {@linkcode ReportSink} writing to `db`. */
 export function reportSink(db: Db): ReportSink {
-  return (report) => recordReport(db, report);
+  return async (report) => {
+    await recordReport(db, report);
+  };
 }
