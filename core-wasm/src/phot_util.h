@@ -264,36 +264,40 @@ static inline int pu_invert(double *a, int n, double *work) {
   return 1;
 }
 
-/* sinc(t) = sin(pi t) / (pi t) and its derivative. */
-static inline double pu_sinc(double t) {
-  if (fabs(t) < 1e-9) return 1.0;
-  double pt = PU_PI * t;
-  return sin(pt) / pt;
-}
-
-static inline double pu_dsinc(double t) {
-  if (fabs(t) < 1e-9) return 0.0;
-  double pt = PU_PI * t;
-  return (cos(pt) - sin(pt) / pt) / t;
-}
-
 /*
  * Lanczos-3 interpolation weights (normalised to unit sum) for position g on an integer grid:
  * taps at base + 0..5 with base = floor(g) - 2; dw (NULL allowed) gets d(weight)/dg.
+ * Tap a sits at t = t0 - a with t0 = g - base in [2, 3): sin(pi t) = (-1)^a sin(pi t0) and
+ * sin(pi t / 3), cos(pi t / 3) follow from angle addition, so one pair of sin/cos per call.
  */
 static inline int pu_lanczos3(double g, double *w, double *dw) {
+  static const double c3[6] = {1.0, 0.5, -0.5, -1.0, -0.5, 0.5}; /* cos(pi a / 3) */
+  static const double s3[6] = {0.0, 0.86602540378443865, 0.86602540378443865, 0.0,
+                               -0.86602540378443865, -0.86602540378443865}; /* sin(pi a / 3) */
   int base = (int)floor(g) - 2;
+  double t0 = g - (double)base;
+  double s1 = sin(PU_PI * t0), c1 = cos(PU_PI * t0);
+  double sa = sin(PU_PI * t0 / 3.0), ca = cos(PU_PI * t0 / 3.0);
   double s = 0.0, ds = 0.0;
   double raw[6], draw[6];
   for (int a = 0; a < 6; a++) {
-    double t = g - (double)(base + a);
+    double t = t0 - (double)a;
     if (fabs(t) >= 3.0) {
       raw[a] = 0.0;
       draw[a] = 0.0;
+    } else if (fabs(t) < 1e-9) {
+      raw[a] = 1.0;
+      draw[a] = 0.0;
     } else {
-      double f1 = pu_sinc(t), f3 = pu_sinc(t / 3.0);
+      double sgn = (a & 1) ? -1.0 : 1.0;
+      double sp = sgn * s1, cp = sgn * c1;                 /* sin(pi t), cos(pi t) */
+      double sq = sa * c3[a] - ca * s3[a];                 /* sin(pi t / 3) */
+      double cq = ca * c3[a] + sa * s3[a];                 /* cos(pi t / 3) */
+      double pt = PU_PI * t, pt3 = pt / 3.0;
+      double f1 = sp / pt, f3 = sq / pt3;
       raw[a] = f1 * f3;
-      draw[a] = pu_dsinc(t) * f3 + f1 * pu_dsinc(t / 3.0) / 3.0;
+      double d1 = (cp - f1) / t, d3 = (cq - f3) / (t / 3.0);
+      draw[a] = d1 * f3 + f1 * d3 / 3.0;
     }
     s += raw[a];
     ds += draw[a];

@@ -179,8 +179,48 @@ static void render_grid(const psf_hdr *h, const float *P, double norm, double x,
     by[i] = pu_lanczos3(c + (Y0 + i - y) * os, wy + 6 * i, dwy + 6 * i);
   }
   float *t = tmp, *td = tmp + (size_t)S * L;
-  for (int r = 0; r < S; r++) {
+  int r0 = by[0] < 0 ? 0 : by[0], r1 = by[L - 1] + 5 > S - 1 ? S - 1 : by[L - 1] + 5;
+  /* pass 1: interpolate the needed grid rows along x */
+  float seg[1024];
+  int constw = h->os == 1 && L + 8 <= 1024; /* one image px = one grid px: same taps for all i */
+  float w6[6], dw6[6];
+  for (int a = 0; a < 6; a++) {
+    w6[a] = (float)wx[a];
+    dw6[a] = (float)dwx[a];
+  }
+  for (int r = r0; r <= r1; r++) {
     const float *pr = P + (size_t)r * S;
+    float *tr = t + (size_t)r * L, *tdr = td + (size_t)r * L;
+    if (constw) {
+      int b0 = bx[0];
+      for (int k = 0; k < L + 8; k++) {
+        int col = b0 + k;
+        seg[k] = (col >= 0 && col < S) ? pr[col] : 0.0f;
+      }
+      int i = 0;
+#if PSF_SIMD
+      for (; i + 4 <= L; i += 4) {
+        v128_t acc = wasm_f32x4_splat(0.0f), dacc = acc;
+        for (int a = 0; a < 6; a++) {
+          v128_t v = wasm_v128_load(seg + i + a);
+          acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(w6[a]), v));
+          dacc = wasm_f32x4_add(dacc, wasm_f32x4_mul(wasm_f32x4_splat(dw6[a]), v));
+        }
+        wasm_v128_store(tr + i, acc);
+        wasm_v128_store(tdr + i, dacc);
+      }
+#endif
+      for (; i < L; i++) {
+        float acc = 0.0f, dacc = 0.0f;
+        for (int a = 0; a < 6; a++) {
+          acc += w6[a] * seg[i + a];
+          dacc += dw6[a] * seg[i + a];
+        }
+        tr[i] = acc;
+        tdr[i] = dacc;
+      }
+      continue;
+    }
     for (int i = 0; i < L; i++) {
       double acc = 0.0, dacc = 0.0;
       for (int a = 0; a < 6; a++) {
@@ -189,27 +229,27 @@ static void render_grid(const psf_hdr *h, const float *P, double norm, double x,
         acc += wx[6 * i + a] * pr[col];
         dacc += dwx[6 * i + a] * pr[col];
       }
-      t[(size_t)r * L + i] = (float)acc;
-      td[(size_t)r * L + i] = (float)dacc;
+      tr[i] = (float)acc;
+      tdr[i] = (float)dacc;
     }
   }
-  double inv = 1.0 / norm;
+  /* pass 2: combine rows along y (row axpy) */
+  float inv = (float)(1.0 / norm), dinv = (float)(-os / norm);
   for (int j = 0; j < L; j++) {
-    for (int i = 0; i < L; i++) {
-      double v = 0.0, vx = 0.0, vy = 0.0;
-      for (int b = 0; b < 6; b++) {
-        int r = by[j] + b;
-        if (r < 0 || r >= S) continue;
-        v += wy[6 * j + b] * t[(size_t)r * L + i];
-        if (deriv) {
-          vx += wy[6 * j + b] * td[(size_t)r * L + i];
-          vy += dwy[6 * j + b] * t[(size_t)r * L + i];
-        }
-      }
-      out[(size_t)j * L + i] = (float)(v * inv);
+    float *oj = out + (size_t)j * L;
+    float *xj = deriv ? dmx + (size_t)j * L : NULL, *yj = deriv ? dmy + (size_t)j * L : NULL;
+    memset(oj, 0, sizeof(float) * (size_t)L);
+    if (deriv) {
+      memset(xj, 0, sizeof(float) * (size_t)L);
+      memset(yj, 0, sizeof(float) * (size_t)L);
+    }
+    for (int b = 0; b < 6; b++) {
+      int r = by[j] + b;
+      if (r < 0 || r >= S) continue;
+      axpy(oj, t + (size_t)r * L, (float)wy[6 * j + b] * inv, L);
       if (deriv) {
-        dmx[(size_t)j * L + i] = (float)(-vx * os * inv);
-        dmy[(size_t)j * L + i] = (float)(-vy * os * inv);
+        axpy(xj, td + (size_t)r * L, (float)wy[6 * j + b] * dinv, L);
+        axpy(yj, t + (size_t)r * L, (float)dwy[6 * j + b] * dinv, L);
       }
     }
   }
@@ -362,22 +402,37 @@ static double sample_to_grid(const float *src, int stride, int ox, int oy, doubl
   for (int gi = 0; gi < S; gi++) {
     bxs[gi] = pu_lanczos3(x + (double)(gi - c) / os, wxs + 6 * gi, NULL) - ox;
   }
+  /* rows of src the y taps touch, interpolated along x first (separable) */
+  double wy0[6];
+  int row0 = pu_lanczos3(y + (double)(0 - c) / os, wy0, NULL) - oy;
+  int row1 = pu_lanczos3(y + (double)(S - 1 - c) / os, wy0, NULL) - oy + 5;
+  int nrows = row1 - row0 + 1;
+  double rowbuf[4096];
+  double *tx = nrows * S <= (int)(sizeof rowbuf / sizeof rowbuf[0])
+                   ? rowbuf
+                   : (double *)malloc(sizeof(double) * (size_t)nrows * S);
+  if (tx == NULL) return NAN;
+  for (int rr = 0; rr < nrows; rr++) {
+    const float *row = src + (size_t)(row0 + rr) * stride;
+    for (int gi = 0; gi < S; gi++) {
+      const float *p = row + bxs[gi];
+      const double *w = wxs + 6 * gi;
+      tx[(size_t)rr * S + gi] = w[0] * p[0] + w[1] * p[1] + w[2] * p[2] + w[3] * p[3] +
+                                w[4] * p[4] + w[5] * p[5];
+    }
+  }
   double sum = 0.0;
   for (int gj = 0; gj < S; gj++) {
     double wy[6];
-    int by = pu_lanczos3(y + (double)(gj - c) / os, wy, NULL) - oy;
+    int by = pu_lanczos3(y + (double)(gj - c) / os, wy, NULL) - oy - row0;
     for (int gi = 0; gi < S; gi++) {
       double acc = 0.0;
-      for (int b = 0; b < 6; b++) {
-        const float *row = src + (size_t)(by + b) * stride + bxs[gi];
-        double r = 0.0;
-        for (int a = 0; a < 6; a++) r += wxs[6 * gi + a] * row[a];
-        acc += wy[b] * r;
-      }
+      for (int b = 0; b < 6; b++) acc += wy[b] * tx[(size_t)(by + b) * S + gi];
       v[(size_t)gj * S + gi] = (float)acc;
       sum += acc;
     }
   }
+  if (tx != rowbuf) free(tx);
   return sum;
 }
 
