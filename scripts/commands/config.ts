@@ -21,7 +21,8 @@ function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 function scalar(value: unknown): string {
-  return stringify(value, { collectionStyle: "flow", flowCollectionPadding: false, lineWidth: 0 }).trimEnd();
+  return stringify(value, { collectionStyle: "flow", flowCollectionPadding: false, lineWidth: 0 })
+    .trimEnd();
 }
 
 /** Renders one object level: each key with its description as a comment above it. */
