@@ -314,6 +314,29 @@ export function dbContract(name: string, open: OpenDb | null): void {
     assert.deepStrictEqual(await db.query("SELECT x FROM t"), []);
   });
 
+  test("transaction: the outer Db refuses statements inside its own transaction", async (db) => {
+    await db.exec("CREATE TABLE t (x integer)");
+    const err = await rejection(db.transaction(async (tx) => {
+      await tx.query("INSERT INTO t VALUES (1)");
+      await db.query("INSERT INTO t VALUES (2)"); // a bug: must use tx
+    }));
+    assert.match(String(err), /query\(\) on the Db inside its own transaction\(\)/);
+    const nested = await rejection(db.transaction(() => db.transaction(() => Promise.resolve())));
+    assert.match(String(nested), /transaction\(\) on the Db inside its own transaction/);
+    assert.deepStrictEqual(await db.query("SELECT x FROM t"), []);
+    // other callers (not inside the callback) still run, after or beside the transaction
+    const holding = signal();
+    const first = db.transaction(async (tx) => {
+      holding.fire();
+      await sleep(50);
+      await tx.query("INSERT INTO t VALUES (3)");
+    });
+    await holding.promise;
+    await db.query("INSERT INTO t VALUES (4)");
+    await first;
+    assert.deepStrictEqual(await db.query("SELECT x FROM t ORDER BY x"), [{ x: 3 }, { x: 4 }]);
+  });
+
   test("transaction: a nested transaction is a savepoint", async (db) => {
     await db.exec("CREATE TABLE t (x integer)");
     await db.transaction(async (tx) => {

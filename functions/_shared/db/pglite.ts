@@ -11,6 +11,7 @@ import { PGlite, type Transaction } from "@electric-sql/pglite";
 import type { Db, Row } from "./db.ts";
 import { toDbError } from "./errors.ts";
 import { withSavepoint } from "./_savepoint.ts";
+import { refuseInside, runInside } from "./_scope.ts";
 import { markTransaction, normaliseParams, normaliseRows } from "./_values.ts";
 
 /** Options of {@linkcode openPglite}. */
@@ -114,17 +115,22 @@ export class PgliteDb implements Db {
     return this.pg;
   }
 
-  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-    return run<T>(this.pg, sql, params);
+  async query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    refuseInside(this, "query()");
+    return await run<T>(this.pg, sql, params);
   }
 
-  exec(sql: string): Promise<void> {
-    return execute(this.pg, sql);
+  async exec(sql: string): Promise<void> {
+    refuseInside(this, "exec()");
+    await execute(this.pg, sql);
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    refuseInside(this, "transaction()");
     try {
-      return await this.pg.transaction((tx) => settle(new PgliteTx(tx, 0, {}), fn));
+      return await this.pg.transaction((tx) =>
+        runInside(this, () => settle(new PgliteTx(tx, 0, {}), fn))
+      );
     } catch (err) {
       throw toDbError(err);
     }

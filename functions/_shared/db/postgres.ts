@@ -10,6 +10,7 @@ import postgres from "postgres";
 import type { Db, Row } from "./db.ts";
 import { toDbError } from "./errors.ts";
 import { ARRAY_ELEMENT_PARSERS, parsePgArray, pgArrayLiteral } from "./_pgarray.ts";
+import { refuseInside, runInside } from "./_scope.ts";
 import { markTransaction, normaliseParams, normaliseRows } from "./_values.ts";
 
 /** Options of {@linkcode openPostgres}. */
@@ -137,19 +138,24 @@ export class PostgresDb implements Db {
     this.location = location;
   }
 
-  query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]> {
-    return run<T>(this.sql, this.prepare, text, params);
+  async query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]> {
+    refuseInside(this, "query()");
+    return await run<T>(this.sql, this.prepare, text, params);
   }
 
-  exec(text: string): Promise<void> {
-    return execute(this.sql, text);
+  async exec(text: string): Promise<void> {
+    refuseInside(this, "exec()");
+    await execute(this.sql, text);
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    refuseInside(this, "transaction()");
     try {
       // postgres.js rethrows at the end a statement error that fn caught: the transaction
       // is aborted server-side anyway, so it must not look committed
-      return await this.sql.begin((tx) => fn(new PostgresTx(tx, this.prepare))) as T;
+      return await this.sql.begin((tx) =>
+        runInside(this, () => fn(new PostgresTx(tx, this.prepare)))
+      ) as T;
     } catch (err) {
       throw toDbError(err);
     }
