@@ -170,6 +170,8 @@ export interface RenderedCcd {
   biasLevels: [number, number];
   /** Per-amplifier bias drift by raw row (ADU), A then B: the overscan follows level + drift. */
   biasRows: [Float32Array, Float32Array];
+  /** Per-amplifier fixed bias pattern by raw column (ADU), A then B (zero outside its data). */
+  biasCols: [Float32Array, Float32Array];
 }
 
 /** A rendered exposure. */
@@ -536,6 +538,7 @@ function renderCcd(
   const geo = cam.rawGeometry();
   const biasLevels: [number, number] = [0, 0];
   const biasRows: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
+  const biasCols: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
   geo.forEach((g, i) => {
     const amp = ccd.amps[i];
     const level = amp.biasLevel + rng.normal(0, 1.5);
@@ -552,6 +555,7 @@ function renderCcd(
     for (let x = g.data.x0; x < g.data.x1; x++) {
       biasCol[x] = amp.biasRamp * Math.exp(-Math.abs(x - edge) / 30);
     }
+    biasCols[i] = biasCol;
     simReadout(
       img,
       nx,
@@ -601,6 +605,7 @@ function renderCcd(
     skyE,
     biasLevels,
     biasRows,
+    biasCols,
   };
 }
 
