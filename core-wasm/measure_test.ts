@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Rng } from "./_test_util.ts";
 import { measureSources } from "./measure.ts";
+import { PhotFlags } from "./photometry.ts";
 import { renderStars } from "./render.ts";
 
 for (const variant of ["simd", "scalar"] as const) {
@@ -76,3 +77,20 @@ for (const variant of ["simd", "scalar"] as const) {
     assert.ok(Math.abs(mdx) < 0.02);
   });
 }
+
+Deno.test("measureSources subtracts the annulus background and flags truncated regions", () => {
+  const width = 80, height = 80;
+  const data = new Float32Array(width * height).fill(40);
+  renderStars({ data, width, height }, [40.4, 2.0], [39.6, 40], [3000, 3000], {
+    profile: "gaussian",
+    fwhm: 3,
+  });
+  const m = measureSources({ data, width, height }, [40, 2], [40, 40], {
+    annulusIn: 12,
+    annulusOut: 20,
+  });
+  assert.ok(Math.abs(m.bkg[0] - 40) < 1e-4);
+  assert.ok(Math.abs(m.x[0] - 40.4) < 1e-3 && Math.abs(m.y[0] - 39.6) < 1e-3);
+  assert.ok(Math.abs(m.fluxKron[0] / 3000 - 1) < 0.01, `${m.fluxKron[0]}`);
+  assert.ok((m.flags[1] & PhotFlags.TRUNCATED) !== 0);
+});

@@ -92,3 +92,32 @@ Deno.test("sumCircle: 1000 calls do not grow WASM memory", () => {
   }
   assert.equal(getCore().memoryBytes, before);
 });
+
+Deno.test("sumCircle: SIMD and scalar builds agree with weights, zero weights and flags", () => {
+  const width = 90, height = 70;
+  const rng = new Rng(21);
+  const data = new Float32Array(width * height);
+  const weight = new Float32Array(width * height);
+  const flags = new Uint16Array(width * height);
+  for (let i = 0; i < data.length; i++) {
+    data[i] = 50 + 10 * rng.normal();
+    weight[i] = rng.uniform() < 0.03 ? 0 : 0.01 * (1 + rng.uniform());
+    flags[i] = rng.uniform() < 0.03 ? 1 << Math.floor(rng.uniform() * 6) : 0;
+  }
+  const xs: number[] = [], ys: number[] = [];
+  for (let k = 0; k < 40; k++) {
+    xs.push(rng.uniform() * width);
+    ys.push(rng.uniform() * height);
+  }
+  const img = { data, width, height, weight, flags };
+  const o = { annulusIn: 9, annulusOut: 14, gain: 2, maskBits: 0x2f };
+  const a = sumCircle(img, xs, ys, [2.5, 4, 7.3], { ...o, variant: "simd" });
+  const b = sumCircle(img, xs, ys, [2.5, 4, 7.3], { ...o, variant: "scalar" });
+  for (let i = 0; i < a.flux.length; i++) {
+    assert.ok(Math.abs(a.flux[i] - b.flux[i]) <= 1e-5 * Math.abs(b.flux[i]) + 1e-3, `${i}`);
+    assert.ok(Math.abs(a.fluxErr[i] - b.fluxErr[i]) <= 1e-5 * b.fluxErr[i] + 1e-6);
+  }
+  assert.deepEqual(Array.from(a.flags), Array.from(b.flags));
+  assert.deepEqual(Array.from(a.bkg), Array.from(b.bkg));
+  assert.ok(a.flags.some((f) => (f & PhotFlags.MASKED) !== 0));
+});

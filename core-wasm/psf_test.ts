@@ -94,3 +94,46 @@ Deno.test("selectPsfStars keeps the stellar locus and drops faint, flagged and s
   assert.ok(Math.abs(r.fwhmMode - 3) < 0.1);
   assert.deepEqual(Array.from(r.selected), [1, 1, 1, 1, 0, 0, 0, 0, 0]);
 });
+
+Deno.test("fitPsf with oversampling 2 models the varying Moffat to < 1% of peak", () => {
+  const width = 300, height = 300;
+  const { data, xs, ys, poly } = field(width, height, 5);
+  const model = fitPsf({ data, width, height }, xs, ys, {
+    fwhm: 3.5,
+    oversample: 2,
+    size: 51,
+    degree: 2,
+  });
+  assert.equal(model.oversample, 2);
+  const gx = 88.61, gy = 240.27;
+  const u = (gx - (width - 1) / 2) / (width / 2), v = (gy - (height - 1) / 2) / (height / 2);
+  const truth = new Float32Array(25 * 25);
+  renderStars({ data: truth, width: 25, height: 25 }, [gx - 77], [gy - 228], [1], {
+    fwhm: poly[0] + poly[1] * u + poly[2] * v,
+    radius: 12,
+  });
+  const stamp = psfRender(model, gx, gy, 25);
+  let peak = 0, worst = 0;
+  for (let k = 0; k < truth.length; k++) {
+    peak = Math.max(peak, truth[k]);
+    worst = Math.max(worst, Math.abs(stamp[k] - truth[k]));
+  }
+  assert.ok(worst < 0.01 * peak, `residual ${worst / peak}`);
+});
+
+Deno.test("psfPhotometry: SIMD and scalar builds agree; gain adds the Poisson term", () => {
+  const width = 200, height = 200;
+  const { data, xs, ys } = field(width, height, 6);
+  const model = fitPsf({ data, width, height }, xs, ys, { fwhm: 3.5, degree: 1 });
+  const weight = new Float32Array(width * height).fill(0.01);
+  const img = { data, width, height, weight };
+  const a = psfPhotometry(img, model, xs, ys, { fitPosition: true, variant: "simd" });
+  const b = psfPhotometry(img, model, xs, ys, { fitPosition: true, variant: "scalar" });
+  const g = psfPhotometry(img, model, xs, ys, { gain: 1, variant: "simd" });
+  for (let k = 0; k < xs.length; k++) {
+    assert.ok(Math.abs(a.flux[k] / b.flux[k] - 1) < 1e-4);
+    assert.ok(Math.abs(a.x[k] - b.x[k]) < 1e-3);
+    // the Poisson variance flux * psf / gain exceeds the sky variance (100) near the core
+    assert.ok(g.fluxErr[k] > 1.5 * a.fluxErr[k], `${g.fluxErr[k]} vs ${a.fluxErr[k]}`);
+  }
+});
