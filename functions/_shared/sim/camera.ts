@@ -591,7 +591,8 @@ function renderCcd(
     ["FILTER", SIM_FILTER_NAMES[e.band], "filter"],
     ["AIRMASS", e.airmass, "airmass"],
     ["DARKCUR", ccd.darkCurrent, "simulated dark current (e-/s/px)"],
-    ...(e.type === "science" ? tpvCards(wcs) : []),
+    // the header's WCS describes this HDU's own (raw) pixels: the data start at DATASEC
+    ...(e.type === "science" ? tpvCards(rawWcs(cam, wcs)) : []),
   ];
   return {
     id,
@@ -607,6 +608,16 @@ function renderCcd(
     biasRows,
     biasCols,
   };
+}
+
+/**
+ * The WCS of a raw extension: the trimmed image's, shifted by where the data start
+ * in the raw frame (prescan + overscan columns, overscan rows). Trimming at DATASEC
+ * shifts it back.
+ */
+export function rawWcs(cam: SimCam, wcs: TpvWcs): TpvWcs {
+  const b = cam.rawGeometry()[1].data; // amplifier B's data start the trimmed image
+  return { ...wcs, crpix: [wcs.crpix[0] + b.x0, wcs.crpix[1] + b.y0] };
 }
 
 /** ISO 8601 date-time of an MJD (UTC, millisecond precision). */
