@@ -18,6 +18,8 @@ import { listMigrations, migrate, MigrationError } from "./migrate.ts";
 import { HEALPIX_ORDER, TABLES } from "./schema.ts";
 import { enumCode, IMAGE_TYPE, PROCESS } from "./enums.ts";
 import { ang2pixNest } from "../sky/healpix.ts";
+import { angularSeparationDeg } from "../sky/angles.ts";
+import { coneSearch } from "./cone.ts";
 
 /** Opens an empty database for one test; `close()` disposes of it. */
 export type OpenDb = () => Promise<Db>;
@@ -640,6 +642,86 @@ export function dbContract(name: string, open: OpenDb | null): void {
     assert.ok(isForeignKeyViolation(wrong));
     const [n] = await db.query<{ n: number }>("SELECT count(*) AS n FROM provenance_tags");
     assert.equal(n.n, 3);
+  });
+
+  test("coneSearch: the healpix range join finds exactly the objects in the cone", async (db) => {
+    await migrate(db);
+    // deterministic positions (xorshift32): clusters around three cone centres, one
+    // across RA = 0 and one at the pole
+    let x = 12345;
+    const rand = () => {
+      x ^= x << 13;
+      x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      x >>>= 0;
+      return x / 2 ** 32;
+    };
+    const cones = [
+      { ra: 150.1, dec: 2.2, radius: 0.3 },
+      { ra: 0.05, dec: -30, radius: 0.2 },
+      { ra: 42, dec: 89.9, radius: 0.25 },
+    ];
+    const objects: { name: string; ra: number; dec: number }[] = [];
+    for (const [c, cone] of cones.entries()) {
+      for (let i = 0; i < 150; i++) {
+        let ra: number, dec: number;
+        if (cone.dec > 89) {
+          // around the pole: uniform RA, within 0.6 degrees of the pole
+          ra = rand() * 360;
+          dec = 90 - rand() * 0.6;
+        } else {
+          dec = cone.dec + (rand() - 0.5) * 4 * cone.radius;
+          ra = (cone.ra + (rand() - 0.5) * 4 * cone.radius / Math.cos(dec * Math.PI / 180) + 360) %
+            360;
+        }
+        objects.push({ name: `c${c}o${i}`, ra, dec });
+      }
+    }
+    await db.transaction(async (tx) => {
+      for (const o of objects) {
+        await tx.query(
+          "INSERT INTO objects (name, ra, dec, healpix) VALUES ($1, $2, $3, $4)",
+          [o.name, o.ra, o.dec, ang2pixNest(HEALPIX_ORDER, o.ra, o.dec)],
+        );
+      }
+    });
+    for (const cone of cones) {
+      const expected = objects
+        .map((o) => ({ name: o.name, sep: angularSeparationDeg(o.ra, o.dec, cone.ra, cone.dec) }))
+        .filter((o) => o.sep <= cone.radius)
+        .sort((a, b) => a.sep - b.sep);
+      assert.ok(expected.length >= 10 && expected.length <= 140, `cone ${JSON.stringify(cone)}`);
+      // no object sits so close to the edge that rounding could decide
+      for (const o of objects) {
+        const sep = angularSeparationDeg(o.ra, o.dec, cone.ra, cone.dec);
+        assert.ok(Math.abs(sep - cone.radius) > 1e-9);
+      }
+      const found = await coneSearch<{ name: string }>(
+        db,
+        "objects",
+        cone.ra,
+        cone.dec,
+        cone.radius,
+      );
+      assert.deepStrictEqual(found.map((r) => r.name), expected.map((o) => o.name));
+      for (const [i, r] of found.entries()) {
+        assert.ok(Math.abs(r.separation_deg - expected[i].sep) < 1e-9, "separation agrees");
+      }
+      const nearest = await coneSearch<{ name: string }>(
+        db,
+        "objects",
+        cone.ra,
+        cone.dec,
+        cone.radius,
+        {
+          where: "t.name <> $6",
+          params: [expected[0].name],
+          limit: 2,
+        },
+      );
+      assert.deepStrictEqual(nearest.map((r) => r.name), expected.slice(1, 3).map((o) => o.name));
+    }
   });
 
   test("close: idempotent", async (db) => {

@@ -46,4 +46,5 @@ export {
   SQL_DIR,
 } from "./migrate.ts";
 export { HEALPIX_ORDER, type SchemaSnapshot, schemaSnapshot, TABLES } from "./schema.ts";
+export { coneSearch, type ConeSearchOptions, coneSql } from "./cone.ts";
 export * from "./enums.ts";
