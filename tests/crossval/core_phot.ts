@@ -14,6 +14,10 @@
  * - `core/ellipse_flux_vs_sep`: median |ours / SEP - 1| of elliptical fluxes; tolerance 0.005.
  * - `core/winpos_vs_sep_px`: median distance (px) between our adaptive windowed centroid and
  *   SEP's winpos (fixed window sigma = FWHM / 2.35) for sources with S/N > 20; tolerance 0.05.
+ * - `core/kron_radius_vs_sep`, `core/kron_flux_vs_sep`: with our windowed centroid and shape
+ *   (a, b, theta) given to SEP's kron_radius (6 a) and sum_ellipse(max(2.5 kron, 3.5)), median
+ *   |ours / SEP - 1| of the Kron radius (tolerance 0.01) and Kron flux (tolerance 0.005),
+ *   S/N > 20, unflagged.
  *
  * @module
  */
@@ -40,8 +44,9 @@ function rng(seed: number): { uniform: () => number; normal: () => number } {
   return { uniform, normal };
 }
 
+/** Quantile q of v; NaN entries count as +Infinity so they cannot hide. */
 function quantile(v: number[], q: number): number {
-  const s = [...v].sort((a, b) => a - b);
+  const s = v.map((x) => (Number.isNaN(x) ? Infinity : x)).sort((a, b) => a - b);
   if (s.length === 0) return NaN;
   const pos = q * (s.length - 1), lo = Math.floor(pos), hi = Math.ceil(pos);
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
@@ -53,6 +58,8 @@ interface SepOut {
   sum_ellipse: number[];
   xwin: number[];
   ywin: number[];
+  kron_radius: number[];
+  kron_flux: number[];
   seconds_circle: number;
   version: string;
 }
@@ -112,7 +119,11 @@ export default async function* corePhot(opts: FigureOptions): AsyncIterable<Figu
   const theta = xs.map(() => (r.uniform() - 0.5) * Math.PI);
   const rEll = 2;
 
-  opts.progress(`${nstar} stars on ${width}x${height}: SEP`);
+  opts.progress(`${nstar} stars on ${width}x${height}: core`);
+  const ours = sumCircle(image, xs, ys, RADII);
+  const ell = sumEllipse(image, xs, ys, a, b, theta, rEll);
+  const m = measureSources(image, xs, ys);
+  opts.progress("SEP");
   const sep = await runSep(data, width, height, sigma, {
     x: xs,
     y: ys,
@@ -122,11 +133,14 @@ export default async function* corePhot(opts: FigureOptions): AsyncIterable<Figu
     theta,
     r_ell: rEll,
     win_sig: xs.map(() => FWHM / 2.3548),
+    kron: {
+      x: Array.from(m.x),
+      y: Array.from(m.y),
+      a: Array.from(m.a),
+      b: Array.from(m.b),
+      theta: Array.from(m.theta),
+    },
   });
-  opts.progress("core");
-  const ours = sumCircle(image, xs, ys, RADII);
-  const ell = sumEllipse(image, xs, ys, a, b, theta, rEll);
-  const m = measureSources(image, xs, ys);
 
   const dev: number[] = [], devErr: number[] = [], devEll: number[] = [];
   for (let k = 0; k < RADII.length; k++) {
@@ -152,6 +166,18 @@ export default async function* corePhot(opts: FigureOptions): AsyncIterable<Figu
       dist.push(Math.hypot(m.x[i] - sep.xwin[i], m.y[i] - sep.ywin[i]));
     }
   }
+  const devKr: number[] = [], devKf: number[] = [];
+  for (let i = 0; i < nstar; i++) {
+    const snr = sep.sum_circle[r5][i] / sep.sum_circle_err[r5][i];
+    if (!(snr > 20) || m.flags[i] !== 0) continue;
+    devKr.push(Math.abs(m.kronRadius[i] / sep.kron_radius[i] - 1));
+    devKf.push(Math.abs(m.fluxKron[i] / sep.kron_flux[i] - 1));
+  }
+  opts.progress(
+    `examples: ellipse ${ell.flux[0]} vs ${sep.sum_ellipse[0]}; kron r ${m.kronRadius[0]} vs ${
+      sep.kron_radius[0]
+    }, flux ${m.fluxKron[0]} vs ${sep.kron_flux[0]}`,
+  );
   const extra = { n: dev.length, sep: sep.version, image: `${width}x${height}` };
   yield { ...within("core/aperture_flux_vs_sep", quantile(dev, 0.5), 0.005), ...extra };
   yield { ...within("core/aperture_flux_vs_sep_p99", quantile(dev, 0.99), 0.02), ...extra };
@@ -165,4 +191,6 @@ export default async function* corePhot(opts: FigureOptions): AsyncIterable<Figu
     n: dist.length,
     p90: quantile(dist, 0.9),
   };
+  yield { ...within("core/kron_radius_vs_sep", quantile(devKr, 0.5), 0.01), n: devKr.length };
+  yield { ...within("core/kron_flux_vs_sep", quantile(devKf, 0.5), 0.005), n: devKf.length };
 }

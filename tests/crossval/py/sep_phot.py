@@ -4,8 +4,10 @@ usage: sep_phot.py IMAGE.f32 WIDTH HEIGHT SIGMA SOURCES.json OUT.json
 
 IMAGE.f32 is a raw little-endian float32 image (row-major, width fastest). SOURCES.json holds
 {"x": [...], "y": [...], "radii": [...], "a": [...], "b": [...], "theta": [...], "r_ell": r,
- "win_sig": [...]}. Writes {"sum_circle": [[flux per source] per radius],
- "sum_circle_err": [...], "sum_ellipse": [...], "xwin": [...], "ywin": [...], "seconds": t}.
+ "win_sig": [...], "kron"?: {"x", "y", "a", "b", "theta"}}. Writes {"sum_circle": [[flux per source] per radius],
+ "sum_circle_err": [...], "sum_ellipse": [...], "xwin": [...], "ywin": [...],
+ "kron_radius": [...], "kron_flux": [...] (ellipse max(2.5 kron_radius, 3.5) (a, b)),
+ "seconds_circle": t}.
 Everything uses SEP's exact overlap (subpix=0) and a constant per-pixel error SIGMA.
 """
 import json
@@ -37,6 +39,16 @@ def main() -> None:
     ell, _e, _f = sep.sum_ellipse(data, x, y, a, b, theta, src["r_ell"], subpix=0)
     sig = np.asarray(src["win_sig"], dtype=np.float64)
     xw, yw, _wf = sep.winpos(data, x, y, sig)
+    kron_r, kron_flux = [], []
+    if "kron" in src:
+        k = src["kron"]
+        kx, ky = np.asarray(k["x"], dtype=np.float64), np.asarray(k["y"], dtype=np.float64)
+        ka, kb = np.asarray(k["a"], dtype=np.float64), np.asarray(k["b"], dtype=np.float64)
+        kt = np.asarray(k["theta"], dtype=np.float64)
+        kr, _kf = sep.kron_radius(data, kx, ky, ka, kb, kt, 6.0)
+        rk = np.maximum(2.5 * kr, 3.5)
+        kfl, _ke, _kff = sep.sum_ellipse(data, kx, ky, ka, kb, kt, rk, subpix=0)
+        kron_r, kron_flux = kr.tolist(), kfl.tolist()
     json.dump(
         {
             "sum_circle": circ,
@@ -44,6 +56,8 @@ def main() -> None:
             "sum_ellipse": ell.tolist(),
             "xwin": xw.tolist(),
             "ywin": yw.tolist(),
+            "kron_radius": kron_r,
+            "kron_flux": kron_flux,
             "seconds_circle": t_circ,
             "version": sep.__version__,
         },
