@@ -7,7 +7,8 @@
  *   shift, is compared with the true pixel-integrated profile: the worst |model - truth|
  *   over all test stamps, as a fraction of the true peak (target 0.01).
  * - `core/psf_flux_bias`: the same PSF with sky noise (weight map = 1/variance); the model is
- *   fitted from the noisy bright stars, then PSF fluxes with fitted positions start from the
+ *   fitted from the stars selectPsfStars picks (S/N > 100 from the Kron flux, on the
+ *   FWHM locus, unflagged), then PSF fluxes with fitted positions start from the
  *   measured centroids; bias = |median(flux / true - 1)| over stars with S/N > 50
  *   (target 0.005). True fluxes are the rendered fluxes within 12 px, which the 25 px PSF
  *   grid covers (aperture corrections for farther wings are photocal's business).
@@ -19,7 +20,7 @@
 import type { Figure, FigureOptions } from "../figure.ts";
 import { target } from "../figure.ts";
 import { measureSources } from "../../core-wasm/measure.ts";
-import { fitPsf, psfPhotometry, psfRender } from "../../core-wasm/psf.ts";
+import { fitPsf, psfPhotometry, psfRender, selectPsfStars } from "../../core-wasm/psf.ts";
 import { renderStars } from "../../core-wasm/render.ts";
 
 /**
@@ -130,8 +131,9 @@ export default async function* core(opts: FigureOptions): AsyncIterable<Figure> 
     const weight = new Float32Array(width * height).fill(1 / (sigma * sigma));
     const img = { data, width, height, weight };
     const m = measureSources(img, xs, ys);
-    const ap = m.fluxKron.map((f, i) => f / m.fluxKronErr[i]);
-    const bright = [...xs.keys()].filter((i) => ap[i] > 100 && m.flags[i] === 0);
+    const snr = m.fluxKron.map((f, i) => f / m.fluxKronErr[i]);
+    const sel = selectPsfStars(snr, m.fwhm, m.peak, m.flags, { snrMin: 100 });
+    const bright = [...xs.keys()].filter((i) => sel.selected[i] === 1);
     const model = fitPsf(img, bright.map((i) => m.x[i]), bright.map((i) => m.y[i]), {
       size: SIZE,
       degree: 2,
