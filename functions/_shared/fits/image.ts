@@ -13,8 +13,9 @@
  * | -32 | Float32Array | — | Float32Array |
  * | -64 | Float64Array | — | Float64Array |
  *
- * When scaling to floats, pixels equal to BLANK become NaN. Without scaling the
- * raw values are kept and BLANK is reported on the image.
+ * An integer image with a BLANK keyword is read as floats (Float32Array for
+ * BITPIX 8 and 16, Float64Array for 32 and 64) with NaN at the BLANK pixels,
+ * whatever BSCALE and BZERO are — as astropy does.
  *
  * @module
  */
@@ -47,8 +48,6 @@ export interface FitsImage {
   data: ImageArray;
   /** BITPIX as stored. */
   bitpix: Bitpix;
-  /** The BLANK value of unscaled integer data (in the returned value space), if any. */
-  blank?: number | bigint;
 }
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
@@ -144,33 +143,32 @@ export function toBigEndian(data: ImageArray): Uint8Array {
  */
 export function scaleImage(raw: ImageArray, bitpix: Bitpix, header: Header): {
   data: ImageArray;
-  blank?: number | bigint;
 } {
   const bscale = header.getNumber("BSCALE", 1)!;
   const bzeroCard = header.get("BZERO");
   const bzero = typeof bzeroCard === "bigint" ? Number(bzeroCard) : header.getNumber("BZERO", 0)!;
   const blankRaw = bitpix > 0 ? header.get("BLANK") : undefined;
   const blank = typeof blankRaw === "number" || typeof blankRaw === "bigint" ? blankRaw : undefined;
-  if (bscale === 1 && bzero === 0) return { data: raw, blank };
-  if (bscale === 1) {
+  if (bscale === 1 && bzero === 0 && blank === undefined) return { data: raw };
+  if (bscale === 1 && blank === undefined) {
     // unsigned / signed-byte conventions: a bit flip of the raw values
     if (bitpix === 8 && bzero === -128) {
       const u = raw as Uint8Array;
       const out = new Int8Array(u.length);
       for (let i = 0; i < u.length; i++) out[i] = u[i] ^ 0x80;
-      return { data: out, blank: blank === undefined ? undefined : Number(blank) - 128 };
+      return { data: out };
     }
     if (bitpix === 16 && bzero === 32768) {
       const s = raw as Int16Array;
       const out = new Uint16Array(s.buffer, s.byteOffset, s.length);
       for (let i = 0; i < out.length; i++) out[i] ^= 0x8000;
-      return { data: out, blank: blank === undefined ? undefined : Number(blank) + 32768 };
+      return { data: out };
     }
     if (bitpix === 32 && bzero === 2147483648) {
       const s = raw as Int32Array;
       const out = new Uint32Array(s.buffer, s.byteOffset, s.length);
       for (let i = 0; i < out.length; i++) out[i] ^= 0x80000000;
-      return { data: out, blank: blank === undefined ? undefined : Number(blank) + 2147483648 };
+      return { data: out };
     }
     if (bitpix === 64 && bzero === 9223372036854775808) {
       const s = raw as BigInt64Array;

@@ -115,8 +115,8 @@ export class Hdu {
       const npix = naxis === 0 ? 0 : axes.reduce((a, b) => a * b, 1);
       raw = rawFromBigEndian(data, bitpix, npix);
     }
-    const scaled = bitpix > 0 ? scaleImage(raw, bitpix, h) : scaleImage(raw, bitpix, h);
-    return { axes, data: scaled.data, bitpix, blank: scaled.blank };
+    const scaled = scaleImage(raw, bitpix, h);
+    return { axes, data: scaled.data, bitpix };
   }
 
   /** Reads a binary table. */
