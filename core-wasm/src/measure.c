@@ -83,7 +83,7 @@ static int windowed(const float *img, const float *weight, const uint16_t *flags
     wxx = nxx;
     wyy = nyy;
     wxy = nxy;
-    if (shift < 1e-5 && dsize < 1e-5 * (wxx + wyy)) {
+    if (shift < 1e-4 && dsize < 1e-3 * (wxx + wyy)) {
       converged = 1;
       break;
     }

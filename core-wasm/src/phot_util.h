@@ -56,14 +56,66 @@ static inline double pu_tri_area(double ax, double ay, double bx, double by, dou
   return area;
 }
 
-/* Area of circle(origin, r) intersected with a convex polygon of np counter-clockwise vertices. */
+/*
+ * Area of circle(origin, r) intersected with a convex polygon of np (<= 8) counter-clockwise
+ * vertices. When the origin is outside the polygon and a vertex is inside the circle, the
+ * walk starts at that vertex and each run of edge pieces outside the circle contributes one
+ * sector (one atan2 per run instead of per piece); otherwise it sums pu_tri_area per edge.
+ */
 static inline double pu_poly_circle_area(const double *px, const double *py, int np, double r) {
-  double r2 = r * r, a = 0.0;
+  double r2 = r * r;
+  int start = -1, origin_inside = 1;
   for (int k = 0; k < np; k++) {
     int m = (k + 1) % np;
-    a += pu_tri_area(px[k], py[k], px[m], py[m], r2);
+    if (px[k] * py[m] - py[k] * px[m] <= 0.0) origin_inside = 0;
+    if (start < 0 && px[k] * px[k] + py[k] * py[k] < r2) start = k;
   }
-  return a;
+  if (start < 0 || origin_inside) {
+    double a = 0.0;
+    for (int k = 0; k < np; k++) {
+      int m = (k + 1) % np;
+      a += pu_tri_area(px[k], py[k], px[m], py[m], r2);
+    }
+    return a;
+  }
+  double area = 0.0, ox = 0.0, oy = 0.0;
+  int in_run = 0;
+  for (int e = 0; e < np; e++) {
+    int k = (start + e) % np, m = (k + 1) % np;
+    double ax = px[k], ay = py[k], dx = px[m] - ax, dy = py[m] - ay;
+    double qa = dx * dx + dy * dy, qb = ax * dx + ay * dy, qc = ax * ax + ay * ay - r2;
+    double t[4];
+    int nt = 0;
+    t[nt++] = 0.0;
+    double disc = qb * qb - qa * qc;
+    if (qa > 0.0 && disc > 0.0) {
+      double sq = sqrt(disc);
+      double t1 = (-qb - sq) / qa, t2 = (-qb + sq) / qa;
+      if (t1 > 0.0 && t1 < 1.0) t[nt++] = t1;
+      if (t2 > 0.0 && t2 < 1.0) t[nt++] = t2;
+    }
+    t[nt++] = 1.0;
+    for (int j = 0; j + 1 < nt; j++) {
+      double pax = ax + t[j] * dx, pay = ay + t[j] * dy;
+      double tm = 0.5 * (t[j] + t[j + 1]);
+      if (qa * tm * tm + 2.0 * qb * tm + qc <= 0.0) {
+        if (in_run) {
+          area += 0.5 * r2 * atan2(ox * pay - oy * pax, ox * pax + oy * pay);
+          in_run = 0;
+        }
+        double pbx = ax + t[j + 1] * dx, pby = ay + t[j + 1] * dy;
+        area += 0.5 * (pax * pby - pay * pbx);
+      } else if (!in_run) {
+        in_run = 1;
+        ox = pax;
+        oy = pay;
+      }
+    }
+  }
+  if (in_run) { /* cannot happen when the start vertex is inside; close defensively */
+    area += 0.5 * r2 * atan2(ox * py[start] - oy * px[start], ox * px[start] + oy * py[start]);
+  }
+  return area;
 }
 
 /* Exact overlap of the unit pixel centred at (dx, dy) (relative to the circle centre) with a circle. */

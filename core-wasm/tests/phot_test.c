@@ -26,6 +26,23 @@ static void test_overlap_sums_to_area(void) {
   CHECK_CLOSE(pu_circle_overlap(0.5, 0.5, 1.0), PU_PI / 4.0, 1e-12);
 }
 
+/* The merged-run walk equals the plain per-edge triangle sum on random pixels and circles. */
+static void test_overlap_runs_match_per_edge(void) {
+  sd_test_rng r = {4242};
+  for (int trial = 0; trial < 20000; trial++) {
+    double rad = 0.2 + 8.0 * sd_test_uniform(&r);
+    double dx = (2.0 * sd_test_uniform(&r) - 1.0) * (rad + 1.0);
+    double dy = (2.0 * sd_test_uniform(&r) - 1.0) * (rad + 1.0);
+    double px[4] = {dx - 0.5, dx + 0.5, dx + 0.5, dx - 0.5};
+    double py[4] = {dy - 0.5, dy - 0.5, dy + 0.5, dy + 0.5};
+    double ref = 0.0;
+    for (int k = 0; k < 4; k++) {
+      ref += pu_tri_area(px[k], py[k], px[(k + 1) % 4], py[(k + 1) % 4], rad * rad);
+    }
+    CHECK_CLOSE(pu_poly_circle_area(px, py, 4, rad), ref, 1e-12);
+  }
+}
+
 static void test_sum_circle_constant(void) {
   int nx = 60, ny = 50;
   float *img = malloc(sizeof(float) * nx * ny), *w = malloc(sizeof(float) * nx * ny);
@@ -310,6 +327,7 @@ static void test_bad_arguments(void) {
 
 int main(void) {
   RUN(test_overlap_sums_to_area);
+  RUN(test_overlap_runs_match_per_edge);
   RUN(test_sum_circle_constant);
   RUN(test_render_flux_and_centroid);
   RUN(test_measure_gaussian);
