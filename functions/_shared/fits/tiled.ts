@@ -465,14 +465,15 @@ export interface CompressOptions {
 
 /** Robust noise of a tile: 1.4826 * median |x[i] - x[i+1]| / sqrt(2) over finite values. */
 function tileNoise(v: ArrayLike<number>): number {
-  const d: number[] = [];
+  const d = new Float64Array(Math.max(0, v.length - 1));
+  let k = 0;
   for (let i = 0; i + 1 < v.length; i++) {
     const a = v[i], b = v[i + 1];
-    if (Number.isFinite(a) && Number.isFinite(b)) d.push(Math.abs(a - b));
+    if (Number.isFinite(a) && Number.isFinite(b)) d[k++] = Math.abs(a - b);
   }
-  if (d.length === 0) return 0;
-  d.sort((a, b) => a - b);
-  return (1.4826 * d[d.length >> 1]) / Math.SQRT2;
+  if (k === 0) return 0;
+  const used = d.subarray(0, k).sort();
+  return (1.4826 * used[k >> 1]) / Math.SQRT2;
 }
 
 /**
