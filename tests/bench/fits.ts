@@ -59,7 +59,7 @@ const benchFits: FigureGroup = async function* ({ small, progress }) {
   ];
   const mefMb = (n * 10) / 2 ** 20;
   progress(`write/read a ${w} x ${h} MEF`);
-  let bytes = new Uint8Array(0);
+  let bytes: Uint8Array = new Uint8Array(0);
   const tWrite = await best(() => (bytes = writeFits(hdus)), repeat);
   yield figure("write_mef", tWrite, mefMb);
   const tRead = await best(async () => {
