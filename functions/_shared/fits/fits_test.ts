@@ -8,6 +8,7 @@ import {
   gzip,
   Header,
   type ImageArray,
+  objectSource,
   openFits,
   readFits,
   writeFits,
@@ -330,4 +331,26 @@ Deno.test("readImage raises FitsError on an unknown compression", async () => {
   bad.set(ascii("ZCMPTYPE= 'HCOMPRESS_1'"), at);
   const f = await openFits(bad, { name: "bad.fits" });
   await assert.rejects(() => f.image(1), expectFitsError("ZCMPTYPE", 1, /unsupported compression/));
+});
+
+Deno.test("objectSource reads one HDU through ranged GETs of a store", async () => {
+  const bytes = writeFits([
+    { data: new Float32Array(5000).fill(1), axes: [50, 100], name: "A" },
+    { data: Float32Array.from({ length: 5000 }, (_, i) => i), axes: [50, 100], name: "B" },
+  ]);
+  const gets: Array<{ offset: number; length: number }> = [];
+  const store = {
+    head: (key: string) => Promise.resolve(key === "k" ? { size: bytes.length } : null),
+    get: (_key: string, o?: { range?: { offset: number; length: number } }) => {
+      gets.push(o!.range!);
+      return Promise.resolve(bytes.slice(o!.range!.offset, o!.range!.offset + o!.range!.length));
+    },
+  };
+  const f = await openFits(objectSource(store, "k"));
+  const img = await f.image("B");
+  assert.equal(img.data[4999], 4999);
+  assert.ok(gets.every((g) => g.offset + g.length <= bytes.length));
+  const fetched = gets.reduce((s, g) => s + g.length, 0);
+  assert.ok(fetched < bytes.length, `${fetched} of ${bytes.length}`);
+  await assert.rejects(() => openFits(objectSource(store, "missing")), /not found/);
 });

@@ -11,7 +11,16 @@
  * @module
  */
 export { FitsError, type FitsErrorContext } from "./errors.ts";
-export { type ByteSource, bytesSource, fileSource, gunzip, gzip, isGzip } from "./source.ts";
+export {
+  type ByteSource,
+  bytesSource,
+  fileSource,
+  gunzip,
+  gzip,
+  isGzip,
+  objectSource,
+  type RangedStore,
+} from "./source.ts";
 export {
   BLOCK,
   Card,

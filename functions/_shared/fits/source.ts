@@ -83,3 +83,33 @@ export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
   );
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
+
+/** The part of the storage module's ObjectStore that {@linkcode objectSource} uses. */
+export interface RangedStore {
+  get(key: string, options?: { range?: { offset: number; length: number } }): Promise<Uint8Array>;
+  head(key: string): Promise<{ size: number } | null>;
+}
+
+/**
+ * A ByteSource over one object of an object store (functions/_shared/storage):
+ * every read is one ranged GET, so opening a FITS file and reading one HDU
+ * fetches only its headers and that HDU's data. The size is asked once (HEAD).
+ */
+export function objectSource(store: RangedStore, key: string): ByteSource {
+  let size: Promise<number> | undefined;
+  const getSize = () =>
+    size ??= store.head(key).then((info) => {
+      if (!info) throw new Error(`object not found: ${key}`);
+      return info.size;
+    });
+  return {
+    name: key,
+    size: getSize,
+    read: async (offset: number, length: number) => {
+      const total = await getSize();
+      const n = Math.min(length, total - offset);
+      if (n <= 0) return new Uint8Array(0);
+      return await store.get(key, { range: { offset, length: n } });
+    },
+  };
+}
