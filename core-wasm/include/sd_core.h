@@ -401,8 +401,10 @@ sd_status sd_rice_encode_tiles(const int32_t *values, const uint32_t *counts, in
 
 /* Adds Sersic galaxies convolved with a pixel-integrated Moffat PSF (beta [3]) to img.
  * The profile is cut at sersic_radius [5] half-light radii and the PSF at psf_radius [5]
- * FWHM or where flux * psf < wing_level [0.05] (whichever is smaller); each convolved
- * stamp is normalised to sum to its flux (pixels off the image are dropped). */
+ * FWHM or where flux * psf < wing_level [0.05] (whichever is smaller); the PSF is sampled
+ * as sd_render_stars samples stars, with its FWHM rounded to steps of 0.2% (kernels are
+ * cached); each convolved stamp is normalised to sum to its flux (pixels off the image
+ * are dropped). */
 sd_status sd_sim_galaxies(float *img, int32_t nx, int32_t ny, const double *params, int32_t n,
                           double beta, double psf_radius, double sersic_radius,
                           double wing_level);

@@ -53,17 +53,22 @@ static inline double rng_uniform(rng_t *r) {
   return ((double)(rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
-/* Standard normal (Box-Muller, both values used). */
+/* Standard normal (Marsaglia's polar method, both values used: one log, no sin/cos). */
 static inline double rng_normal(rng_t *r) {
   if (r->has_spare) {
     r->has_spare = 0;
     return r->spare;
   }
-  double u = rng_uniform(r), v = rng_uniform(r);
-  double m = sqrt(-2.0 * log(u));
-  r->spare = m * sin(6.283185307179586 * v);
+  double u, v, s;
+  do {
+    u = 2.0 * rng_uniform(r) - 1.0;
+    v = 2.0 * rng_uniform(r) - 1.0;
+    s = u * u + v * v;
+  } while (s >= 1.0 || s == 0.0);
+  double m = sqrt(-2.0 * log(s) / s);
+  r->spare = v * m;
   r->has_spare = 1;
-  return m * cos(6.283185307179586 * v);
+  return u * m;
 }
 
 /* Poisson deviate of mean lam >= 0: multiplication for lam < 10, else PTRS
@@ -79,15 +84,17 @@ static double rng_poisson(rng_t *r, double lam) {
     } while (p > l);
     return (double)k;
   }
-  double slam = sqrt(lam), loglam = log(lam);
+  double slam = sqrt(lam), loglam = 0.0;
   double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
-  double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2.0);
+  double vr = 0.9277 - 3.6224 / (b - 2.0);
   for (;;) {
     double u = rng_uniform(r) - 0.5, v = rng_uniform(r);
     double us = 0.5 - fabs(u);
     double k = floor((2.0 * a / us + b) * u + lam + 0.43);
-    if (us >= 0.07 && v <= vr) return k;
+    if (us >= 0.07 && v <= vr) return k; /* the squeeze: most draws end here */
     if (k < 0.0 || (us < 0.013 && v > us)) continue;
+    if (loglam == 0.0) loglam = log(lam);
+    double invalpha = 1.1239 + 1.1328 / (b - 3.4);
     if (log(v) + log(invalpha) - log(a / (us * us) + b) <= -lam + k * loglam - lgamma(k + 1.0))
       return k;
   }

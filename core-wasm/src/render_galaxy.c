@@ -23,24 +23,30 @@ static double moffat_alpha(double fwhm, double beta) {
   return fwhm / (2.0 * sqrt(pow(2.0, 1.0 / beta) - 1.0));
 }
 
-/* Fills a (2r+1)^2 pixel-integrated Moffat kernel (3x3 sub-samples per pixel, 7x7 within
- * 2 px of the centre), zero beyond radius rmax, normalised to unit sum. */
-static void moffat_kernel(float *k, int32_t r, double alpha, double beta, double rmax) {
+/* Fills a (2r+1)^2 pixel-integrated Moffat kernel, sampled as sd_render_stars samples
+ * stars (5x5 sub-samples for pixels within 2 FWHM of the centre, the pixel centre
+ * elsewhere), zero beyond radius rmax, normalised to unit sum. */
+static void moffat_kernel(float *k, int32_t r, double fwhm, double alpha, double beta,
+                          double rmax) {
   int32_t side = 2 * r + 1;
-  double sum = 0.0;
+  double sum = 0.0, inv_a2 = 1.0 / (alpha * alpha), core2 = 4.0 * fwhm * fwhm;
   for (int32_t j = 0; j < side; j++) {
     for (int32_t i = 0; i < side; i++) {
-      double dx = i - r, dy = j - r;
+      double dx = i - r, dy = j - r, d2 = dx * dx + dy * dy;
       double v = 0.0;
-      if (dx * dx + dy * dy <= rmax * rmax) {
-        int32_t s = (dx * dx + dy * dy <= 4.0) ? 7 : 3;
-        for (int32_t b = 0; b < s; b++) {
-          for (int32_t a = 0; a < s; a++) {
-            double x = dx + (a + 0.5) / s - 0.5, y = dy + (b + 0.5) / s - 0.5;
-            v += pow(1.0 + (x * x + y * y) / (alpha * alpha), -beta);
+      if (d2 <= rmax * rmax) {
+        if (d2 <= core2) {
+          for (int32_t b = 0; b < 5; b++) {
+            double y = dy + (b + 0.5) / 5 - 0.5;
+            for (int32_t a = 0; a < 5; a++) {
+              double x = dx + (a + 0.5) / 5 - 0.5;
+              v += exp(-beta * log1p((x * x + y * y) * inv_a2));
+            }
           }
+          v /= 25.0;
+        } else {
+          v = exp(-beta * log1p(d2 * inv_a2));
         }
-        v /= (double)(s * s);
       }
       k[j * side + i] = (float)v;
       sum += v;
@@ -60,7 +66,7 @@ static void sersic_stamp(float *s, int32_t r, double fx, double fy, double n, do
     for (int32_t i = 0; i < side; i++) {
       double dx = i - r - fx, dy = j - r - fy;
       double d = sqrt(dx * dx + dy * dy);
-      int32_t sub = d < 1.5 ? 15 : (d < 4.0 ? 5 : (d < 8.0 ? 3 : 1));
+      int32_t sub = d < 1.5 ? 9 : (d < 4.0 ? 5 : (d < 8.0 ? 3 : 1));
       double v = 0.0;
       for (int32_t bb = 0; bb < sub; bb++) {
         for (int32_t aa = 0; aa < sub; aa++) {
@@ -75,12 +81,13 @@ static void sersic_stamp(float *s, int32_t r, double fx, double fy, double n, do
   }
 }
 
-/* out (ow wide) += g * k (kside x kside) at (ox, oy): one axpy per kernel row. */
+/* out (ow wide) += g * k (kside x kside, rows kstride apart) at (ox, oy): one axpy per
+ * kernel row. */
 static void add_scaled_kernel(float *out, int32_t ow, int32_t ox, int32_t oy, float g,
-                              const float *k, int32_t kside) {
+                              const float *k, int32_t kside, int32_t kstride) {
   for (int32_t j = 0; j < kside; j++) {
     float *o = out + (size_t)(oy + j) * ow + ox;
-    const float *kr = k + (size_t)j * kside;
+    const float *kr = k + (size_t)j * kstride;
     int32_t i = 0;
 #if SD_SIMD
     v128_t vg = wasm_f32x4_splat(g);
@@ -123,39 +130,57 @@ sd_status sd_sim_galaxies(float *img, int32_t nx, int32_t ny, const double *para
   }
   if (n == 0) return SD_OK;
   size_t gs = (size_t)(2 * max_g + 1), ks = (size_t)(2 * max_k + 1), os = gs + ks - 1;
-  float *buf = (float *)malloc(sizeof(float) * (gs * gs + ks * ks + os * (os + 4)));
+  /* PSF kernels are cached by FWHM quantised to 0.2%, each computed at its full radius
+   * (psf_radius FWHM); a galaxy uses the central (2 rk + 1)^2 block of its kernel. */
+  enum { NCACHE = 16 };
+  float *buf = (float *)malloc(sizeof(float) * (gs * gs + NCACHE * ks * ks + os * os));
   if (buf == NULL) return SD_ERR_NOMEM;
-  float *stamp = buf, *kern = buf + gs * gs, *out = kern + ks * ks;
+  float *stamp = buf, *kcache = buf + gs * gs, *out = kcache + NCACHE * ks * ks;
+  double cache_fwhm[NCACHE];
+  int32_t cache_r[NCACHE], cache_next = 0;
+  for (int c = 0; c < NCACHE; c++) cache_fwhm[c] = -1.0, cache_r[c] = 0;
   for (int32_t g = 0; g < n; g++) {
     const double *p = params + (size_t)g * SD_SIM_GAL_NCOL;
     double x = p[SD_SIM_GAL_X], y = p[SD_SIM_GAL_Y], flux = p[SD_SIM_GAL_FLUX];
-    double fwhm = p[SD_SIM_GAL_FWHM], re = p[SD_SIM_GAL_RE];
+    double re = p[SD_SIM_GAL_RE];
+    double fwhm = exp(round(log(p[SD_SIM_GAL_FWHM]) / 0.002) * 0.002);
     int32_t rg = (int32_t)ceil(sersic_radius * re) + 1;
     if (rg > max_r) rg = max_r;
     /* the kernel stops where flux * psf falls below wing_level (or at psf_radius fwhm) */
     double alpha = moffat_alpha(fwhm, beta);
     double peak = (beta - 1.0) / (3.141592653589793 * alpha * alpha) * fabs(flux);
     double rw = peak > wing_level ? alpha * sqrt(pow(peak / wing_level, 1.0 / beta) - 1.0) : 1.0;
-    double rkmax = fmin(psf_radius * fwhm, fmax(rw, 1.5 * fwhm));
-    int32_t rk = (int32_t)ceil(rkmax);
-    if (rk > max_r) rk = max_r;
+    int32_t rfull = (int32_t)ceil(psf_radius * fwhm);
+    if (rfull > max_k) rfull = max_k;
+    int32_t rk = (int32_t)ceil(fmin(psf_radius * fwhm, fmax(rw, 1.5 * fwhm)));
+    if (rk > rfull) rk = rfull;
     int32_t cx = (int32_t)floor(x + 0.5), cy = (int32_t)floor(y + 0.5);
     int32_t ro = rg + rk, oside = 2 * ro + 1;
     /* skip galaxies whose convolved stamp misses the image */
     if (cx + ro < 0 || cx - ro >= nx || cy + ro < 0 || cy - ro >= ny) continue;
-    int32_t gside = 2 * rg + 1, kside = 2 * rk + 1;
+    int c = 0;
+    while (c < NCACHE && !(cache_fwhm[c] == fwhm && cache_r[c] == rfull)) c++;
+    if (c == NCACHE) {
+      c = cache_next;
+      cache_next = (cache_next + 1) % NCACHE;
+      moffat_kernel(kcache + (size_t)c * ks * ks, rfull, fwhm, alpha, beta, psf_radius * fwhm);
+      cache_fwhm[c] = fwhm;
+      cache_r[c] = rfull;
+    }
+    const float *kfull = kcache + (size_t)c * ks * ks;
+    int32_t fside = 2 * rfull + 1, kside = 2 * rk + 1;
+    const float *kern = kfull + (size_t)(rfull - rk) * fside + (rfull - rk);
+    int32_t gside = 2 * rg + 1;
     sersic_stamp(stamp, rg, x - cx, y - cy, p[SD_SIM_GAL_N], re, p[SD_SIM_GAL_Q],
                  p[SD_SIM_GAL_THETA], sersic_radius);
-    moffat_kernel(kern, rk, alpha, beta, rkmax);
-    memset(out, 0, sizeof(float) * (size_t)oside * (size_t)(oside + 4));
+    memset(out, 0, sizeof(float) * (size_t)oside * (size_t)oside);
     for (int32_t j = 0; j < gside; j++)
       for (int32_t i = 0; i < gside; i++) {
         float v = stamp[j * gside + i];
-        if (v != 0.0f) add_scaled_kernel(out, oside + 4, i, j, v, kern, kside);
+        if (v != 0.0f) add_scaled_kernel(out, oside, i, j, v, kern, kside, fside);
       }
     double sum = 0.0;
-    for (int32_t j = 0; j < oside; j++)
-      for (int32_t i = 0; i < oside; i++) sum += out[(size_t)j * (oside + 4) + i];
+    for (int32_t j = 0; j < oside * oside; j++) sum += out[j];
     if (!(sum > 0.0)) continue;
     float scale = (float)(flux / sum);
     for (int32_t j = 0; j < oside; j++) {
@@ -164,7 +189,7 @@ sd_status sd_sim_galaxies(float *img, int32_t nx, int32_t ny, const double *para
       for (int32_t i = 0; i < oside; i++) {
         int32_t xx = cx - ro + i;
         if (xx < 0 || xx >= nx) continue;
-        img[(size_t)yy * nx + xx] += scale * out[(size_t)j * (oside + 4) + i];
+        img[(size_t)yy * nx + xx] += scale * out[(size_t)j * oside + i];
       }
     }
   }
