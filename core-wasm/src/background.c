@@ -131,6 +131,12 @@ sd_status sd_background_mesh(const float *image, const uint16_t *mask, int32_t n
       size_t n = 0;
       for (int32_t y = y0; y < y1; y++) {
         const size_t row = (size_t)y * nx;
+        if (sd_all_usable(image + row + x0, mask ? mask + row + x0 : NULL, (size_t)(x1 - x0),
+                          mask_bits)) {
+          memcpy(buf + n, image + row + x0, sizeof(float) * (size_t)(x1 - x0));
+          n += (size_t)(x1 - x0);
+          continue;
+        }
         for (int32_t x = x0; x < x1; x++) {
           float v = image[row + x];
           buf[n] = v;
@@ -349,8 +355,20 @@ sd_status sd_background_render(const float *mesh, int32_t nbx, int32_t nby, int3
       const v128_t c0 = wasm_f32x4_splat(c[0]), c1 = wasm_f32x4_splat(c[1]);
       const v128_t c2 = wasm_f32x4_splat(c[2]), c3 = wasm_f32x4_splat(c[3]);
       const v128_t vinv = wasm_f32x4_splat(inv), vb = wasm_f32x4_splat(base);
-      for (; x + 4 <= end; x += 4) {
-        v128_t xf = wasm_f32x4_make((float)x, (float)(x + 1), (float)(x + 2), (float)(x + 3));
+      v128_t xf = wasm_f32x4_make((float)x, (float)(x + 1), (float)(x + 2), (float)(x + 3));
+      const v128_t four = wasm_f32x4_splat(4.0f);
+      const v128_t eight = wasm_f32x4_splat(8.0f);
+      for (; x + 8 <= end; x += 8, xf = wasm_f32x4_add(xf, eight)) {
+        v128_t u0 = wasm_f32x4_add(wasm_f32x4_mul(xf, vinv), vb);
+        v128_t u1 = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_add(xf, four), vinv), vb);
+        v128_t p0 = wasm_f32x4_add(wasm_f32x4_mul(c3, u0), c2);
+        v128_t p1 = wasm_f32x4_add(wasm_f32x4_mul(c3, u1), c2);
+        p0 = wasm_f32x4_add(wasm_f32x4_mul(p0, u0), c1);
+        p1 = wasm_f32x4_add(wasm_f32x4_mul(p1, u1), c1);
+        wasm_v128_store(row + x, wasm_f32x4_add(wasm_f32x4_mul(p0, u0), c0));
+        wasm_v128_store(row + x + 4, wasm_f32x4_add(wasm_f32x4_mul(p1, u1), c0));
+      }
+      for (; x + 4 <= end; x += 4, xf = wasm_f32x4_add(xf, four)) {
         v128_t u = wasm_f32x4_add(wasm_f32x4_mul(xf, vinv), vb);
         v128_t p = wasm_f32x4_add(wasm_f32x4_mul(c3, u), c2);
         p = wasm_f32x4_add(wasm_f32x4_mul(p, u), c1);

@@ -54,6 +54,42 @@ static void add_kernel_row(float *acc, const float *src, int32_t nx, int32_t yy,
   }
 }
 
+/* Interior of an output row where every tap is inside the image and usable:
+ * out[x] = sum_t k[t] src[off[t] + x] for x in [x0, x1), taps accumulated in registers. */
+static void conv_row_interior(float *restrict out, const float *restrict src, const float *k,
+                              const ptrdiff_t *off, int32_t ntap, int32_t x0, int32_t x1) {
+#if SD_SIMD
+  int32_t x = x0;
+  for (; x + 8 <= x1; x += 8) {
+    v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0;
+    for (int32_t t = 0; t < ntap; t++) {
+      const v128_t vk = wasm_f32x4_splat(k[t]);
+      const float *p = src + off[t] + x;
+      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(vk, wasm_v128_load(p)));
+      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(vk, wasm_v128_load(p + 4)));
+    }
+    wasm_v128_store(out + x, a0);
+    wasm_v128_store(out + x + 4, a1);
+  }
+  for (; x + 4 <= x1; x += 4) {
+    v128_t a0 = wasm_f32x4_splat(0.0f);
+    for (int32_t t = 0; t < ntap; t++)
+      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(k[t]), wasm_v128_load(src + off[t] + x)));
+    wasm_v128_store(out + x, a0);
+  }
+  for (; x < x1; x++) {
+    float a = 0.0f;
+    for (int32_t t = 0; t < ntap; t++) a += k[t] * src[off[t] + x];
+    out[x] = a;
+  }
+#else
+  /* tap by tap over the row: compilers vectorise these loops for the native build */
+  if (x1 <= x0) return;
+  memset(out + x0, 0, sizeof(float) * (size_t)(x1 - x0));
+  for (int32_t t = 0; t < ntap; t++) axpy(out + x0, src + off[t] + x0, k[t], x1 - x0);
+#endif
+}
+
 sd_status sd_convolve_internal(const float *image, const uint16_t *mask, int32_t nx, int32_t ny,
                                uint16_t mask_bits, const float *kernel_in, int32_t kw, int32_t kh,
                                int32_t norm, float *out) {
@@ -79,10 +115,7 @@ sd_status sd_convolve_internal(const float *image, const uint16_t *mask, int32_t
   for (int32_t i = 0; i < kw * kh; i++)
     kernel[i] = renorm ? (float)(kernel_in[i] / ksum) : kernel_in[i];
 
-  size_t nbad = 0;
-  for (size_t i = 0; i < npix; i++) nbad += !sd_usable(image[i], mask, i, mask_bits);
-
-  if (nbad == 0) {
+  if (sd_all_usable(image, mask, npix, mask_bits)) {
     /* every pixel usable: the normalisation only changes near the edges */
     rowpart = calloc((size_t)kh * nx, sizeof(float));
     full = calloc((size_t)nx, sizeof(float));
@@ -102,9 +135,36 @@ sd_status sd_convolve_internal(const float *image, const uint16_t *mask, int32_t
       }
       for (int32_t x = 0; x < nx; x++) full[x] += rp[x];
     }
+    /* non-zero taps, as offsets from the output pixel */
+    float tk[31 * 31];
+    ptrdiff_t toff[31 * 31];
+    int32_t ntap = 0;
+    for (int32_t ky = 0; ky < kh; ky++)
+      for (int32_t kx = 0; kx < kw; kx++) {
+        if (kernel[ky * kw + kx] == 0.0f) continue;
+        tk[ntap] = kernel[ky * kw + kx];
+        toff[ntap++] = (ptrdiff_t)(ky - hy) * nx + (kx - hx);
+      }
     for (int32_t y = 0; y < ny; y++) {
-      memset(num, 0, sizeof(float) * (size_t)nx);
       const int interior = y >= hy && y < ny - hy;
+      if (interior && nx > 2 * hx) {
+        /* blocked interior, edge columns with renormalisation */
+        float *o = out + (size_t)y * nx;
+        const float *src = image + (size_t)y * nx;
+        conv_row_interior(o, src, tk, toff, ntap, hx, nx - hx);
+        for (int32_t x = 0; x < nx; x = (x == hx - 1 ? nx - hx : x + 1)) {
+          if (x >= hx && x < nx - hx) break;
+          float a = 0.0f;
+          for (int32_t ky = 0; ky < kh; ky++)
+            for (int32_t kx = 0; kx < kw; kx++) {
+              const int32_t xx = x + kx - hx;
+              if (xx >= 0 && xx < nx) a += kernel[ky * kw + kx] * src[(ptrdiff_t)(ky - hy) * nx + xx];
+            }
+          o[x] = renorm ? (full[x] > 0.0f ? a / full[x] : 0.0f) : a;
+        }
+        continue;
+      }
+      memset(num, 0, sizeof(float) * (size_t)nx);
       if (!interior) memset(den, 0, sizeof(float) * (size_t)nx);
       for (int32_t ky = 0; ky < kh; ky++) {
         int32_t yy = y + ky - hy;

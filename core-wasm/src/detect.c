@@ -9,16 +9,59 @@
 static void threshold_map(const float *conv, const float *image, const float *noise,
                           const uint16_t *mask, uint16_t bits, size_t n, float thresh,
                           float noise_const, uint8_t *on) {
+  size_t i = 0;
+#if SD_SIMD
+  const v128_t vt = wasm_f32x4_splat(thresh), vc = wasm_f32x4_splat(thresh * noise_const);
+  const v128_t inf = wasm_f32x4_splat(INFINITY), zero = wasm_f32x4_splat(0.0f);
+  const v128_t one = wasm_i8x16_splat(1), vbits = wasm_i16x8_splat((int16_t)bits);
+  for (; i + 16 <= n; i += 16) {
+    v128_t m[4];
+    for (int j = 0; j < 4; j++) {
+      const size_t k = i + 4 * (size_t)j;
+      v128_t t = vc, ok = wasm_f32x4_lt(wasm_f32x4_abs(wasm_v128_load(image + k)), inf);
+      if (noise != NULL) {
+        const v128_t s = wasm_v128_load(noise + k);
+        t = wasm_f32x4_mul(vt, s);
+        ok = wasm_v128_and(ok, wasm_f32x4_gt(s, zero));
+      }
+      m[j] = wasm_v128_and(ok, wasm_f32x4_gt(wasm_v128_load(conv + k), t));
+    }
+    v128_t b = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(m[0], m[1]),
+                                       wasm_i16x8_narrow_i32x4(m[2], m[3]));
+    if (mask != NULL) {
+      const v128_t m0 = wasm_i16x8_eq(wasm_v128_and(wasm_v128_load(mask + i), vbits), wasm_i16x8_splat(0));
+      const v128_t m1 = wasm_i16x8_eq(wasm_v128_and(wasm_v128_load(mask + i + 8), vbits), wasm_i16x8_splat(0));
+      b = wasm_v128_and(b, wasm_i8x16_narrow_i16x8(m0, m1));
+    }
+    wasm_v128_store(on + i, wasm_v128_and(b, one));
+  }
+#endif
   if (noise == NULL) {
     const float t = thresh * noise_const;
-    for (size_t i = 0; i < n; i++)
-      on[i] = conv[i] > t && sd_usable(image[i], mask, i, bits);
+    for (; i < n; i++) on[i] = conv[i] > t && sd_usable(image[i], mask, i, bits);
   } else {
-    for (size_t i = 0; i < n; i++) {
+    for (; i < n; i++) {
       const float s = noise[i];
-      on[i] = s > 0.0f && isfinite(s) && conv[i] > thresh * s && sd_usable(image[i], mask, i, bits);
+      on[i] = s > 0.0f && conv[i] > thresh * s && sd_usable(image[i], mask, i, bits);
     }
   }
+}
+
+/* First x >= x0 of an on-row with on[x] set (nx when none), skipping zero blocks. */
+static int32_t next_on(const uint8_t *on, int32_t x0, int32_t nx) {
+  int32_t x = x0;
+#if SD_SIMD
+  while (x + 16 <= nx && !wasm_v128_any_true(wasm_v128_load(on + x))) x += 16;
+#else
+  while (x + 8 <= nx) {
+    uint64_t w;
+    memcpy(&w, on + x, 8);
+    if (w != 0) break;
+    x += 8;
+  }
+#endif
+  while (x < nx && !on[x]) x++;
+  return x;
 }
 
 static int32_t find_root(int32_t *parent, int32_t a) {
@@ -129,7 +172,7 @@ sd_status sd_detect(const float *image, const float *noise, const uint16_t *mask
   float *conv = NULL;
   uint8_t *on = NULL;
   int32_t *lab = NULL, *parent = NULL, *start = NULL, *pix = NULL, *owner = NULL;
-  int32_t *obj_of_root = NULL;
+  int32_t *obj_of_root = NULL, *onlist = NULL;
   sd_deblend_work work;
   memset(&work, 0, sizeof(work));
   if (count) *count = 0;
@@ -165,14 +208,17 @@ sd_status sd_detect(const float *image, const float *noise, const uint16_t *mask
     status = SD_ERR_NOMEM;
     goto done;
   }
+  size_t ncap = 4096, non = 0;
+  onlist = malloc(sizeof(int32_t) * ncap);
+  if (!onlist) {
+    status = SD_ERR_NOMEM;
+    goto done;
+  }
   for (int32_t y = 0; y < ny; y++) {
     const size_t row = (size_t)y * nx;
-    for (int32_t x = 0; x < nx; x++) {
+    const uint8_t *onrow = on + row;
+    for (int32_t x = next_on(onrow, 0, nx); x < nx; x = next_on(onrow, x + 1, nx)) {
       const size_t i = row + x;
-      if (!on[i]) {
-        lab[i] = -1;
-        continue;
-      }
       int32_t l = -1;
       if (x > 0 && on[i - 1]) l = lab[i - 1];
       if (y > 0) {
@@ -204,6 +250,16 @@ sd_status sd_detect(const float *image, const float *noise, const uint16_t *mask
         l = (int32_t)nlab++;
       }
       lab[i] = l;
+      if (non == ncap) {
+        ncap *= 2;
+        int32_t *nl = realloc(onlist, sizeof(int32_t) * ncap);
+        if (!nl) {
+          status = SD_ERR_NOMEM;
+          goto done;
+        }
+        onlist = nl;
+      }
+      onlist[non++] = (int32_t)i;
     }
   }
 
@@ -223,13 +279,12 @@ sd_status sd_detect(const float *image, const float *noise, const uint16_t *mask
     status = SD_ERR_NOMEM;
     goto done;
   }
-  for (size_t i = 0; i < npix; i++) {
-    if (lab[i] < 0) continue;
+  for (size_t k = 0; k < non; k++) {
+    const int32_t i = onlist[k];
     lab[i] = obj_of_root[find_root(parent, lab[i])];
     start[lab[i] + 1]++;
   }
   for (int32_t o = 0; o < nobj; o++) start[o + 1] += start[o];
-  const int32_t non = start[nobj];
   pix = malloc(sizeof(int32_t) * (non > 0 ? non : 1));
   owner = malloc(sizeof(int32_t) * (non > 0 ? non : 1));
   if (!pix || !owner) {
@@ -237,14 +292,9 @@ sd_status sd_detect(const float *image, const float *noise, const uint16_t *mask
     goto done;
   }
   {
-    int32_t *fill = obj_of_root; /* reuse as per-object fill cursor */
-    if (nlab < (size_t)nobj) { /* cannot happen: nobj <= nlab */
-      status = SD_ERR_ARG;
-      goto done;
-    }
+    int32_t *fill = obj_of_root; /* reuse as per-object fill cursor (nobj <= nlab) */
     for (int32_t o = 0; o < nobj; o++) fill[o] = start[o];
-    for (size_t i = 0; i < npix; i++)
-      if (lab[i] >= 0) pix[fill[lab[i]]++] = (int32_t)i;
+    for (size_t k = 0; k < non; k++) pix[fill[lab[onlist[k]]]++] = onlist[k];
   }
 
   /* 4. per object: minimum area, deblending, measurement */
@@ -298,5 +348,6 @@ done:
   free(pix);
   free(owner);
   free(obj_of_root);
+  free(onlist);
   return status;
 }

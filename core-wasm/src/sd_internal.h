@@ -23,6 +23,32 @@ static inline int sd_usable(float v, const uint16_t *mask, size_t i, uint16_t bi
   return isfinite(v) && !(mask != NULL && (mask[i] & bits) != 0);
 }
 
+/* True when every value of x[0..n) is finite and no mask[i] & bits is set (mask may be NULL). */
+static inline int sd_all_usable(const float *x, const uint16_t *mask, size_t n, uint16_t bits) {
+  size_t i = 0;
+#if SD_SIMD
+  const v128_t inf = wasm_f32x4_splat(INFINITY);
+  v128_t bad = wasm_i32x4_splat(0);
+  for (; i + 4 <= n; i += 4)
+    bad = wasm_v128_or(bad, wasm_f32x4_ge(wasm_f32x4_abs(wasm_v128_load(x + i)), inf));
+  if (wasm_v128_any_true(bad)) return 0;
+#endif
+  for (; i < n; i++)
+    if (!isfinite(x[i])) return 0;
+  if (mask != NULL && bits != 0) {
+    size_t j = 0;
+#if SD_SIMD
+    const v128_t vb = wasm_i16x8_splat((int16_t)bits);
+    v128_t acc = wasm_i16x8_splat(0);
+    for (; j + 8 <= n; j += 8) acc = wasm_v128_or(acc, wasm_v128_and(wasm_v128_load(mask + j), vb));
+    if (wasm_v128_any_true(acc)) return 0;
+#endif
+    for (; j < n; j++)
+      if (mask[j] & bits) return 0;
+  }
+  return 1;
+}
+
 /* Moments of the values of x[0..n) within [lo, hi]: count, sum and sum of squares of
  * (x - pivot). Accumulates in float over short blocks and in double across blocks. */
 typedef struct {
