@@ -230,14 +230,10 @@ function importsFor(module: WebAssembly.Module): WebAssembly.Imports {
 const instances = new Map<CoreVariant, Core>();
 
 /**
- * Returns the core of a variant, compiling and instantiating it on first use.
- *
- * @param variant "simd" (the pipeline build) or "scalar" (built with SD_NO_SIMD, for tests). @default "simd"
+ * Compiles and instantiates a core .wasm file (no caching; most code wants
+ * {@linkcode getCore}). Throws an error naming `deno task build:wasm` when the file is missing.
  */
-export function getCore(variant: CoreVariant = "simd"): Core {
-  const cached = instances.get(variant);
-  if (cached) return cached;
-  const path = wasmPath(variant);
+export function loadCore(path: URL, variant: CoreVariant): Core {
   let bytes: Uint8Array;
   try {
     bytes = Deno.readFileSync(path);
@@ -250,27 +246,18 @@ export function getCore(variant: CoreVariant = "simd"): Core {
     throw err;
   }
   const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-  const core = new Core(variant, new WebAssembly.Instance(module, importsFor(module)));
+  return new Core(variant, new WebAssembly.Instance(module, importsFor(module)));
+}
+
+/**
+ * Returns the core of a variant, compiling and instantiating it on first use.
+ *
+ * @param variant "simd" (the pipeline build) or "scalar" (built with SD_NO_SIMD, for tests). @default "simd"
+ */
+export function getCore(variant: CoreVariant = "simd"): Core {
+  const cached = instances.get(variant);
+  if (cached) return cached;
+  const core = loadCore(wasmPath(variant), variant);
   instances.set(variant, core);
   return core;
-}
-
-/** A float32 image, row-major, width fastest. */
-export interface FloatImage {
-  /** width * height pixel values. */
-  data: Float32Array;
-  /** Pixels per row. */
-  width: number;
-  /** Rows. */
-  height: number;
-}
-
-/** Throws unless data holds width * height values (and both are positive integers). */
-export function checkImage(name: string, data: { length: number }, width: number, height: number) {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
-    throw new RangeError(`${name}: bad size ${width} x ${height}`);
-  }
-  if (data.length !== width * height) {
-    throw new RangeError(`${name}: ${data.length} values for ${width} x ${height} pixels`);
-  }
 }

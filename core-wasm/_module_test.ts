@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CoreError, getCore, STATUS_NAMES } from "./_module.ts";
+import { CoreError, getCore, loadCore, STATUS_NAMES } from "./_module.ts";
 import { sigmaClippedStats } from "./stats.ts";
 
 Deno.test("getCore loads both variants once; every export is declared in sd_core.h", () => {
@@ -64,4 +64,9 @@ Deno.test("Core.read returns copies that survive memory growth", () => {
   const big = core.alloc(64 * 1024 * 1024); // forces growth past the initial 16 MB
   core.free(big);
   assert.deepEqual(Array.from(copy), [1, 2, 3]);
+});
+
+Deno.test("loadCore tells how to build the core when the .wasm is missing", () => {
+  const missing = new URL("./build/no_such_core.wasm", import.meta.url);
+  assert.throws(() => loadCore(missing, "simd"), /deno task build:wasm/);
 });

@@ -129,7 +129,7 @@ sd_status sd_convolve_small(const float *image, const uint16_t *mask, int32_t nx
  * pixels whose filtered value exceeds thresh [1.5] times the noise are grouped into
  * 8-connected objects; noise is the per-pixel rms map (NULL: noise_const everywhere).
  * Objects with fewer than min_area [5] pixels are dropped; the others are deblended with
- * deblend_nthresh [32] exponentially spaced sub-thresholds and minimum contrast
+ * deblend_nthresh [32] (1..256) exponentially spaced sub-thresholds and minimum contrast
  * deblend_cont [0.005] (1 disables deblending). mask/mask_bits [0xFFFF]: masked pixels
  * are never detected. sat_bits [0x0004] and saturate [0 = none] flag saturation.
  * Blended children get the pixels above their branch threshold plus, for the pixels in
@@ -270,16 +270,22 @@ typedef struct sd_psf_select_opts {
   double fwhm_min;     /* ignore sources with FWHM below this (px; cosmic rays) [1.0] */
   double saturation;   /* peak at or above this is saturated [0 = no limit] */
   double max_stars;    /* keep at most this many, highest S/N first [0 = all] */
+  double isolation;    /* reject a star with a source brighter than isolation_frac x its flux
+                          within this radius (px); needs x, y, flux [0 = off] */
+  double isolation_frac; /* [0.01] */
 } sd_psf_select_opts;
 
 /*
  * Selects PSF stars: S/N >= snr_min, flags == 0 (blended, truncated, saturated and masked
  * sources must carry a flag), peak < saturation, FWHM within fwhm_tol of the mode of the
- * FWHM distribution of the candidates (the stellar locus). Writes selected[i] = 1 or 0 and
+ * FWHM distribution of the candidates (the stellar locus), and (when opts->isolation > 0 and
+ * x, y, flux are given) no source of flux > isolation_frac x flux[i] within opts->isolation px:
+ * neighbours in the stamp bias the model's wings. Writes selected[i] = 1 or 0 and
  * the mode to *fwhm_mode; SD_ERR_EMPTY when no source passes.
  */
 sd_status sd_psf_select(const double *snr, const double *fwhm, const double *peak,
-                        const int32_t *src_flags, int32_t n, const sd_psf_select_opts *opts,
+                        const int32_t *src_flags, const double *x, const double *y,
+                        const double *flux, int32_t n, const sd_psf_select_opts *opts,
                         uint8_t *selected, double *fwhm_mode);
 
 /* PSF model fitting options. */
@@ -461,5 +467,39 @@ sd_status sd_sim_readout(const float *electrons, int32_t nx, int32_t ny, const i
                          float *raw, int32_t raw_nx, int32_t raw_ny, const float *bias_row,
                          const float *bias_col, double bias_level, double gain,
                          double read_noise, double adc_max, uint32_t seed, uint32_t stream);
+
+/* ---- calibration frames (overscan, combination) ---- */
+
+/* Layout of one amplifier in sd_overscan_trim's amps (int32, n_amps * SD_OSCAN_NCOL):
+ * 0-based half-open boxes in the raw frame; the overscan columns are read on the data's
+ * rows. */
+#define SD_OSCAN_DATA_X0 0
+#define SD_OSCAN_DATA_X1 1
+#define SD_OSCAN_DATA_Y0 2
+#define SD_OSCAN_DATA_Y1 3
+#define SD_OSCAN_BIAS_X0 4   /* overscan columns [BIAS_X0, BIAS_X1) */
+#define SD_OSCAN_BIAS_X1 5
+#define SD_OSCAN_TRIM_X0 6   /* where the data's first pixel goes in the trimmed image */
+#define SD_OSCAN_TRIM_Y0 7
+#define SD_OSCAN_FLIP_X 8    /* 1: data columns land in reverse order */
+#define SD_OSCAN_FLIP_Y 9
+#define SD_OSCAN_NCOL 10
+
+/* Overscan subtraction and trimming: for every amplifier and data row, the overscan level
+ * of that row (method 0: median [0], 1: mean) is subtracted, the result multiplied by
+ * gains[a] (NULL: 1, i.e. ADU) and written to out (nx x ny). levels (NULL allowed) gets
+ * each amplifier's mean overscan level. */
+sd_status sd_overscan_trim(const float *raw, int32_t raw_nx, int32_t raw_ny, const int32_t *amps,
+                           const double *gains, int32_t n_amps, int32_t method, float *out,
+                           int32_t nx, int32_t ny, double *levels);
+
+/* Per-pixel sigma-clipped mean of n frames of npix pixels (cube frame-major, n <= 1024),
+ * each frame first divided by scales[k] (NULL: 1); values beyond kappa [3] x 1.4826 MAD
+ * of the median are rejected, up to max_iter [3] times; non-finite values are ignored.
+ * out_err (NULL allowed) gets the standard error of the mean of the kept values, nused
+ * (NULL allowed) their number; a pixel with no value gets NaN. */
+sd_status sd_combine_clipped(const float *cube, int32_t n, int32_t npix, const float *scales,
+                             float kappa, int32_t max_iter, float *out, float *out_err,
+                             uint16_t *nused);
 
 #endif /* SD_CORE_H */
