@@ -5,10 +5,16 @@
  *
  * @module
  */
-import { checkImage, type CoreVariant, type FloatImage, getCore, type Scope } from "./_module.ts";
+import { type CoreVariant, getCore, type Scope } from "./_module.ts";
 
 /** An image with its optional weight (1/variance) and flags planes. */
-export interface NoisyImage extends FloatImage {
+export interface NoisyImage {
+  /** width * height pixel values, row-major. */
+  data: Float32Array;
+  /** Pixels per row. */
+  width: number;
+  /** Rows. */
+  height: number;
   /** 1/variance per pixel; weight <= 0 masks a pixel. Without it errors have no pixel term. */
   weight?: Float32Array;
   /** Flag bits per pixel (DESIGN.md "Products"); a pixel with (flags & maskBits) != 0 is masked. */
@@ -59,11 +65,21 @@ export interface ApertureResult {
   nRadii: number;
 }
 
+/** Throws unless a plane holds width * height values (and both are positive integers). */
+export function checkPlane(name: string, data: { length: number }, width: number, height: number) {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new RangeError(`${name}: bad size ${width} x ${height}`);
+  }
+  if (data.length !== width * height) {
+    throw new RangeError(`${name}: ${data.length} values for ${width} x ${height} pixels`);
+  }
+}
+
 /** Copies the image planes in; returns pointers (0 for absent planes). */
 export function imageIn(s: Scope, fn: string, image: NoisyImage): [number, number, number] {
-  checkImage(fn, image.data, image.width, image.height);
-  if (image.weight) checkImage(`${fn} weight`, image.weight, image.width, image.height);
-  if (image.flags) checkImage(`${fn} flags`, image.flags, image.width, image.height);
+  checkPlane(fn, image.data, image.width, image.height);
+  if (image.weight) checkPlane(`${fn} weight`, image.weight, image.width, image.height);
+  if (image.flags) checkPlane(`${fn} flags`, image.flags, image.width, image.height);
   return [s.copyIn(image.data), s.copyIn(image.weight), s.copyIn(image.flags)];
 }
 

@@ -47,13 +47,24 @@ export interface PsfSelectOptions {
   saturation?: number;
   /** Keep at most this many stars, highest S/N first; 0 = all. @default 0 */
   maxStars?: number;
+  /**
+   * Reject a star with a neighbour brighter than isolationFrac x its flux within this radius
+   * (px); needs `positions`. Neighbours inside the PSF stamp bias the model's wings, so about
+   * half the PSF size plus 2 FWHM is a good value. 0 = off. @default 0
+   */
+  isolation?: number;
+  /** Flux fraction above which a neighbour counts. @default 0.01 */
+  isolationFrac?: number;
+  /** Positions and fluxes of all the sources (same order as snr), for isolation. */
+  positions?: { x: ArrayLike<number>; y: ArrayLike<number>; flux: ArrayLike<number> };
   /** Which build of the core runs it. @default "simd" */
   variant?: CoreVariant;
 }
 
 /**
  * Selects PSF stars: S/N, no flags (blended, truncated, saturated, masked sources must be
- * flagged), peak below saturation, FWHM near the mode of the candidates' FWHM.
+ * flagged), peak below saturation, FWHM near the mode of the candidates' FWHM, and
+ * optionally isolated from brighter-than-isolationFrac neighbours.
  */
 export function selectPsfStars(
   snr: ArrayLike<number>,
@@ -70,7 +81,10 @@ export function selectPsfStars(
     options.fwhmMin ?? 1,
     options.saturation ?? 0,
     options.maxStars ?? 0,
+    options.isolation ?? 0,
+    options.isolationFrac ?? 0.01,
   ]);
+  const pos = options.positions;
   const core = getCore(options.variant);
   return core.scope((s) => {
     const sel = s.alloc(Math.max(1, n)), mode = s.f64(1);
@@ -80,6 +94,9 @@ export function selectPsfStars(
       s.copyIn(f64("fwhm", fwhm, n)),
       s.copyIn(peak ? f64("peak", peak, n) : null),
       s.copyIn(flags),
+      s.copyIn(pos ? f64("x", pos.x, n) : null),
+      s.copyIn(pos ? f64("y", pos.y, n) : null),
+      s.copyIn(pos ? f64("flux", pos.flux, n) : null),
       n,
       s.copyIn(opts),
       sel,

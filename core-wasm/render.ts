@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { checkImage, type CoreVariant, type FloatImage, getCore } from "./_module.ts";
-import { f64 } from "./photometry.ts";
+import { type CoreVariant, getCore } from "./_module.ts";
+import { checkPlane, f64, type NoisyImage } from "./photometry.ts";
 
 /** Options of {@linkcode renderStars}. */
 export interface RenderOptions {
@@ -43,13 +43,13 @@ export function polyDegree(nterms: number): number {
 
 /** Adds stars (x[i], y[i], flux[i]) to image.data in place (pixels outside the image are dropped). */
 export function renderStars(
-  image: FloatImage,
+  image: NoisyImage,
   x: ArrayLike<number>,
   y: ArrayLike<number>,
   flux: ArrayLike<number>,
   options: RenderOptions = {},
 ): void {
-  checkImage("renderStars", image.data, image.width, image.height);
+  checkPlane("renderStars", image.data, image.width, image.height);
   const n = x.length;
   const poly = options.fwhmPoly ? Float64Array.from(options.fwhmPoly) : null;
   const degree = poly ? polyDegree(poly.length) : 0;

@@ -313,13 +313,18 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 sd_status sd_psf_select(const double *snr, const double *fwhm, const double *peak,
-                        const int32_t *src_flags, int32_t n, const sd_psf_select_opts *opts,
+                        const int32_t *src_flags, const double *x, const double *y,
+                        const double *flux, int32_t n, const sd_psf_select_opts *opts,
                         uint8_t *selected, double *fwhm_mode) {
   if (snr == NULL || fwhm == NULL || n < 0 || selected == NULL || fwhm_mode == NULL) {
     return SD_ERR_ARG;
   }
-  sd_psf_select_opts o = {0, 0, 0, 0, 0};
+  sd_psf_select_opts o = {0, 0, 0, 0, 0, 0, 0};
   if (opts != NULL) o = *opts;
+  if (o.isolation_frac == 0.0) o.isolation_frac = 0.01;
+  if (o.isolation < 0.0 || (o.isolation > 0.0 && (x == NULL || y == NULL || flux == NULL))) {
+    return SD_ERR_ARG;
+  }
   if (o.snr_min == 0.0) o.snr_min = 20.0;
   if (o.fwhm_tol == 0.0) o.fwhm_tol = 0.2;
   if (o.fwhm_min == 0.0) o.fwhm_min = 1.0;
@@ -366,8 +371,25 @@ sd_status sd_psf_select(const double *snr, const double *fwhm, const double *pea
   int kept = 0;
   for (int32_t i = 0; i < n; i++) {
     if (!selected[i]) continue;
-    if (fabs(fwhm[i] / mode - 1.0) > o.fwhm_tol) selected[i] = 0;
-    else ord[kept++] = snr[i];
+    if (fabs(fwhm[i] / mode - 1.0) > o.fwhm_tol) {
+      selected[i] = 0;
+      continue;
+    }
+    if (o.isolation > 0.0) {
+      /* any brighter-than-isolation_frac neighbour within the radius (O(n^2); n is a catalogue) */
+      int crowded = 0;
+      double r2 = o.isolation * o.isolation, fmin = o.isolation_frac * flux[i];
+      for (int32_t j = 0; j < n && !crowded; j++) {
+        if (j == i) continue;
+        double dx = x[j] - x[i], dy = y[j] - y[i];
+        if (dx * dx + dy * dy < r2 && !(flux[j] <= fmin)) crowded = 1;
+      }
+      if (crowded) {
+        selected[i] = 0;
+        continue;
+      }
+    }
+    ord[kept++] = snr[i];
   }
   if (kept == 0) {
     st = SD_ERR_EMPTY;
@@ -603,9 +625,33 @@ sd_status sd_psf_fit(const float *img, const float *weight, const uint16_t *flag
     /* residual of each kept star, in units of its noise (or raw without a weight map) */
     int m = 0;
     psf_hdr h = {S, os, deg, T, xc, xs, yc, ys, 0.0};
+    double max_change = 0.0;
     for (int32_t s = 0; s < n; s++) {
       if (!keep[s]) continue;
       psf_grid(&h, basis, x[s], y[s], P);
+      /*
+       * Re-normalise the star by its amplitude against the model over the core (within
+       * 2 FWHM): the first normalisation (stamp sum) includes neighbours in the wings.
+       */
+      {
+        float *v = vals + (size_t)s * S2;
+        double rc = 2.0 * o.fwhm * os, num = 0.0, den = 0.0;
+        for (int gj = 0; gj < S; gj++) {
+          for (int gi = 0; gi < S; gi++) {
+            if ((gi - c) * (gi - c) + (gj - c) * (gj - c) > rc * rc) continue;
+            size_t q = (size_t)gj * S + gi;
+            num += (double)v[q] * P[q];
+            den += (double)P[q] * P[q];
+          }
+        }
+        double amp = den > 0.0 ? num / den : 1.0;
+        if (amp > 0.2 && amp < 5.0) {
+          float inv = (float)(1.0 / amp);
+          for (int q = 0; q < S2; q++) v[q] *= inv;
+          noise[s] /= amp * amp;
+          if (fabs(amp - 1.0) > max_change) max_change = fabs(amp - 1.0);
+        }
+      }
       double d2, m2;
       sqdiff(vals + (size_t)s * S2, P, S2, &d2, &m2);
       res[s] = d2 / S2 / noise[s];
@@ -629,7 +675,7 @@ sd_status sd_psf_fit(const float *img, const float *weight, const uint16_t *flag
       }
     }
     nkeep -= rejected;
-    if (rejected == 0) break;
+    if (rejected == 0 && max_change < 1e-4) break;
   }
   /*
    * Forward-model refinement: the stars were interpolated once onto the grid, and rendering

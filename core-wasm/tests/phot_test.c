@@ -304,15 +304,28 @@ static void test_psf_select(void) {
   int32_t fl[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   uint8_t sel[8];
   double mode;
-  sd_psf_select_opts o = {20, 0.2, 1.0, 1e6, 0};
-  CHECK_OK(sd_psf_select(snr, fwhm, peak, fl, 8, &o, sel, &mode));
+  sd_psf_select_opts o = {20, 0.2, 1.0, 1e6, 0, 0, 0};
+  CHECK_OK(sd_psf_select(snr, fwhm, peak, fl, NULL, NULL, NULL, 8, &o, sel, &mode));
   CHECK_CLOSE(mode, 3.0, 0.1);
   uint8_t want[8] = {1, 1, 1, 1, 0, 0, 0, 0};
   for (int k = 0; k < 8; k++) CHECK_EQ(sel[k], want[k]);
   o.max_stars = 2;
-  CHECK_OK(sd_psf_select(snr, fwhm, peak, fl, 8, &o, sel, &mode));
+  CHECK_OK(sd_psf_select(snr, fwhm, peak, fl, NULL, NULL, NULL, 8, &o, sel, &mode));
   CHECK_EQ(sel[0] + sel[1] + sel[2] + sel[3], 2);
   CHECK_EQ(sel[3], 1);
+  /* isolation: star 1 has a 5% neighbour (star 7) 10 px away; star 2 only a 0.5% one */
+  double xs[8] = {0, 100, 200, 300, 400, 500, 600, 110};
+  double ys[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  double fl2[8] = {1000, 1000, 1000, 1000, 1000, 1000, 1000, 50};
+  o.max_stars = 0;
+  o.isolation = 15;
+  CHECK_OK(sd_psf_select(snr, fwhm, peak, fl, xs, ys, fl2, 8, &o, sel, &mode));
+  CHECK_EQ(sel[1], 0);
+  CHECK_EQ(sel[0] + sel[2] + sel[3], 3);
+  fl2[7] = 5;
+  CHECK_OK(sd_psf_select(snr, fwhm, peak, fl, xs, ys, fl2, 8, &o, sel, &mode));
+  CHECK_EQ(sel[1], 1);
+  CHECK_EQ(sd_psf_select(snr, fwhm, peak, fl, NULL, NULL, NULL, 8, &o, sel, &mode), SD_ERR_ARG);
 }
 
 static void test_bad_arguments(void) {
