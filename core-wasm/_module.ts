@@ -123,6 +123,11 @@ export class Core {
     );
   }
 
+  /** Sets nbytes of WASM memory at ptr to zero. */
+  zero(ptr: number, nbytes: number): void {
+    new Uint8Array(this.#exports.memory.buffer, ptr, nbytes).fill(0);
+  }
+
   /** Copies n elements of the given type out of WASM memory at ptr. */
   read<T extends CoreArray>(ctor: Ctor<T>, ptr: number, n: number): T {
     const view = new ctor(this.#exports.memory.buffer, ptr, n);
@@ -153,7 +158,7 @@ export class Scope {
   alloc(nbytes: number): number {
     const ptr = this.core.alloc(Math.max(1, nbytes));
     this.#ptrs.push(ptr);
-    this.core.write(ptr, new Uint8Array(Math.max(1, nbytes)));
+    this.core.zero(ptr, Math.max(1, nbytes));
     return ptr;
   }
 
@@ -260,4 +265,24 @@ export function getCore(variant: CoreVariant = "simd"): Core {
   const core = loadCore(wasmPath(variant), variant);
   instances.set(variant, core);
   return core;
+}
+
+/** A float32 image, row-major, width fastest. */
+export interface FloatImage {
+  /** width * height pixel values. */
+  data: Float32Array;
+  /** Pixels per row. */
+  width: number;
+  /** Rows. */
+  height: number;
+}
+
+/** Throws unless data holds width * height values (and both are positive integers). */
+export function checkImage(name: string, data: { length: number }, width: number, height: number) {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new RangeError(`${name}: bad size ${width} x ${height}`);
+  }
+  if (data.length !== width * height) {
+    throw new RangeError(`${name}: ${data.length} values for ${width} x ${height} pixels`);
+  }
 }
