@@ -21,3 +21,4 @@ export { type Measurements, type MeasureOptions, measureSources } from "./measur
 export { type RenderOptions, renderStars } from "./render.ts";
 export * from "./psf.ts";
 export * from "./detect.ts";
+export * from "./calib.ts";

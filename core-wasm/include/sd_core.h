@@ -495,7 +495,8 @@ sd_status sd_overscan_trim(const float *raw, int32_t raw_nx, int32_t raw_ny, con
 
 /* Per-pixel sigma-clipped mean of n frames of npix pixels (cube frame-major, n <= 1024),
  * each frame first divided by scales[k] (NULL: 1); values beyond kappa [3] x 1.4826 MAD
- * of the median are rejected, up to max_iter [3] times; non-finite values are ignored.
+ * (1.2533 x the mean absolute deviation when the MAD is 0) of the median are rejected,
+ * up to max_iter [3] times; non-finite values are ignored.
  * out_err (NULL allowed) gets the standard error of the mean of the kept values, nused
  * (NULL allowed) their number; a pixel with no value gets NaN. */
 sd_status sd_combine_clipped(const float *cube, int32_t n, int32_t npix, const float *scales,
