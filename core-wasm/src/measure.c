@@ -35,15 +35,20 @@ static int windowed(const float *img, const float *weight, const uint16_t *flags
     if (x1 > nx - 1) x1 = nx - 1;
     if (y1 > ny - 1) y1 = ny - 1;
     double s = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0;
+    double kstep = exp(-ixx);
     for (int j = y0; j <= y1; j++) {
       double dy = j - y;
-      for (int i = x0; i <= x1; i++) {
+      /* the Gaussian along a row by recurrence: g(dx + 1) = g(dx) r(dx), r(dx + 1) = r(dx) k */
+      double dx0 = x0 - x;
+      double g = exp(-0.5 * (dx0 * dx0 * ixx + 2.0 * dx0 * dy * ixy + dy * dy * iyy));
+      double rr = exp(-0.5 * (ixx * (2.0 * dx0 + 1.0) + 2.0 * ixy * dy));
+      for (int i = x0; i <= x1; i++, g *= rr, rr *= kstep) {
         size_t k = (size_t)j * nx + i;
         if (!pu_valid(weight, flags, mask, k)) continue;
         double dx = i - x;
         double q = dx * dx * ixx + 2.0 * dx * dy * ixy + dy * dy * iyy;
         if (q > 16.0) continue;
-        double wv = exp(-0.5 * q) * (img[k] - bkg);
+        double wv = g * (img[k] - bkg);
         s += wv;
         sx += wv * dx;
         sy += wv * dy;

@@ -77,13 +77,30 @@ typedef struct {
   int circle;
 } aperture;
 
-/* Half-width of the set of pixel centres fully inside the aperture on row offset dy, or -1. */
-static double inner_half(const aperture *ap, double dy) {
-  if (!ap->circle) return -1.0;
-  double ey = fabs(dy) + 0.5;
-  double h2 = ap->a * ap->a - ey * ey;
-  if (h2 <= 0.0) return -1.0;
-  return sqrt(h2) - 0.5;
+/* x-interval [*lo, *hi] (offsets from the centre) of the aperture on the line at offset ey. */
+static int chord(const aperture *ap, double ey, double *lo, double *hi) {
+  double ia2 = 1.0 / (ap->a * ap->a), ib2 = 1.0 / (ap->b * ap->b);
+  double A = ap->ct * ap->ct * ia2 + ap->st * ap->st * ib2;
+  double B = 2.0 * ap->ct * ap->st * (ia2 - ib2);
+  double C = ap->st * ap->st * ia2 + ap->ct * ap->ct * ib2;
+  double D = B * B * ey * ey - 4.0 * A * (C * ey * ey - 1.0);
+  if (D <= 0.0) return 0;
+  double sq = sqrt(D);
+  *lo = (-B * ey - sq) / (2.0 * A);
+  *hi = (-B * ey + sq) / (2.0 * A);
+  return 1;
+}
+
+/*
+ * Offsets (from the centre) of the pixel centres on row offset dy whose pixels lie fully
+ * inside the aperture (the ellipse is convex: all four corners inside); 0 when none.
+ */
+static int inner_span(const aperture *ap, double dy, double *lo, double *hi) {
+  double l1, h1, l2, h2;
+  if (!chord(ap, dy - 0.5, &l1, &h1) || !chord(ap, dy + 0.5, &l2, &h2)) return 0;
+  *lo = (l1 > l2 ? l1 : l2) + 0.5;
+  *hi = (h1 < h2 ? h1 : h2) - 0.5;
+  return *hi >= *lo;
 }
 
 static double pixel_overlap(const aperture *ap, double dx, double dy) {
@@ -98,9 +115,11 @@ static double pixel_overlap(const aperture *ap, double dx, double dy) {
 static void aperture_sum(const float *img, const float *weight, const uint16_t *flags,
                          uint32_t mask, int nx, int ny, double x, double y, const aperture *ap,
                          double bkg, double *flux, double *var, double *area, int32_t *fl) {
-  double ext = ap->a > ap->b ? ap->a : ap->b;
-  int x0 = (int)ceil(x - ext - 0.5), x1 = (int)floor(x + ext + 0.5);
-  int y0 = (int)ceil(y - ext - 0.5), y1 = (int)floor(y + ext + 0.5);
+  /* bounding box of the ellipse: half-widths sqrt(a^2 c^2 + b^2 s^2) and sqrt(a^2 s^2 + b^2 c^2) */
+  double ex = sqrt(ap->a * ap->a * ap->ct * ap->ct + ap->b * ap->b * ap->st * ap->st);
+  double ey = sqrt(ap->a * ap->a * ap->st * ap->st + ap->b * ap->b * ap->ct * ap->ct);
+  int x0 = (int)ceil(x - ex - 0.5), x1 = (int)floor(x + ex + 0.5);
+  int y0 = (int)ceil(y - ey - 0.5), y1 = (int)floor(y + ey + 0.5);
   if (x0 < 0 || y0 < 0 || x1 > nx - 1 || y1 > ny - 1) *fl |= SD_PHOT_TRUNCATED;
   if (x0 < 0) x0 = 0;
   if (y0 < 0) y0 = 0;
@@ -109,11 +128,11 @@ static void aperture_sum(const float *img, const float *weight, const uint16_t *
   double tot_area = 0.0, good_area = 0.0, sum = 0.0, sv = 0.0;
   for (int j = y0; j <= y1; j++) {
     double dy = j - y;
-    double h = inner_half(ap, dy);
+    double lo, hi;
     int i0 = x1 + 1, i1 = x1; /* inner span [i0, i1] */
-    if (h >= 0.0) {
-      i0 = (int)ceil(x - h);
-      i1 = (int)floor(x + h);
+    if (inner_span(ap, dy, &lo, &hi)) {
+      i0 = (int)ceil(x + lo);
+      i1 = (int)floor(x + hi);
       if (i0 < x0) i0 = x0;
       if (i1 > x1) i1 = x1;
       if (i1 < i0) {

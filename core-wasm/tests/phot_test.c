@@ -81,6 +81,32 @@ static void test_sum_circle_constant(void) {
   free(fl);
 }
 
+/* Flat image: an ellipse's sum is value x pi a b r^2 for any angle (inner spans + exact edges). */
+static void test_sum_ellipse_flat(void) {
+  int nx = 80, ny = 80;
+  float *img = malloc(sizeof(float) * nx * ny), *w = malloc(sizeof(float) * nx * ny);
+  for (int k = 0; k < nx * ny; k++) {
+    img[k] = 1.5f;
+    w[k] = 2.0f;
+  }
+  sd_test_rng r = {31};
+  for (int t = 0; t < 200; t++) {
+    double x = 30 + 20 * sd_test_uniform(&r), y = 30 + 20 * sd_test_uniform(&r);
+    double a = 0.5 + 6 * sd_test_uniform(&r), b = a * (0.2 + 0.8 * sd_test_uniform(&r));
+    double th = (sd_test_uniform(&r) - 0.5) * 2 * PU_PI, rr = 0.5 + 2 * sd_test_uniform(&r);
+    double f, e;
+    int32_t fl;
+    CHECK_OK(sd_sum_ellipse(img, w, NULL, nx, ny, &x, &y, &a, &b, &th, 1, rr, NULL, &f, &e, NULL,
+                            &fl));
+    double area = PU_PI * a * b * rr * rr;
+    CHECK_CLOSE(f, 1.5 * area, 1e-6 * area);
+    CHECK_CLOSE(e, sqrt(area / 2.0), 1e-6 * sqrt(area));
+    CHECK_EQ(fl, 0);
+  }
+  free(img);
+  free(w);
+}
+
 static void test_render_flux_and_centroid(void) {
   int nx = 64, ny = 64;
   float *img = calloc((size_t)nx * ny, sizeof(float));
@@ -342,6 +368,7 @@ int main(void) {
   RUN(test_overlap_sums_to_area);
   RUN(test_overlap_runs_match_per_edge);
   RUN(test_sum_circle_constant);
+  RUN(test_sum_ellipse_flat);
   RUN(test_render_flux_and_centroid);
   RUN(test_measure_gaussian);
   RUN(test_psf_model_and_phot);
