@@ -26,13 +26,16 @@ export interface OverscanAmp {
 export interface OverscanOptions {
   /** Per-row overscan level: median or mean of the row's overscan pixels. @default "median" */
   method?: "median" | "mean";
+  /** A trimmed nx x ny bias image (ADU) subtracted before the gain. @default none */
+  bias?: Float32Array;
   /** Core build. @default "simd" */
   variant?: CoreVariant;
 }
 
 /**
- * Subtracts each amplifier's per-row overscan level, applies its gain and trims:
- * returns the nx x ny image and each amplifier's mean overscan level.
+ * Subtracts each amplifier's per-row overscan level (and a bias image), applies its
+ * gain and trims: (raw - overscan - bias) x gain; returns the nx x ny image and each
+ * amplifier's mean overscan level.
  */
 export function overscanTrim(
   raw: ArrayLike<number>,
@@ -60,6 +63,7 @@ export function overscanTrim(
     ], i * 10)
   );
   const gains = Float64Array.from(amps, (a) => a.gain ?? 1);
+  if (options.bias && options.bias.length !== nx * ny) throw new RangeError("bias is not nx x ny");
   const core = getCore(options.variant);
   return core.scope((s) => {
     const pRaw = s.copyIn(raw instanceof Float32Array ? raw : Float32Array.from(raw));
@@ -72,6 +76,7 @@ export function overscanTrim(
       rawNy,
       s.copyIn(geom),
       s.copyIn(gains),
+      s.copyIn(options.bias),
       amps.length,
       options.method === "mean" ? 1 : 0,
       pOut,

@@ -388,6 +388,17 @@ sd_status sd_rice_decode_tiles(const uint8_t *heap, size_t heap_len, const uint3
 sd_status sd_rice_encode_tiles(const int32_t *values, const uint32_t *counts, int32_t ntiles,
                                int32_t bytepix, int32_t blocksize, uint8_t *out, size_t cap,
                                uint32_t *lengths);
+/* Restores floating-point tiles quantized as in the FITS tiled-image convention
+ * (ZQUANTIZ): tile t has counts[t] integers in values (tiles one after the other) and
+ * becomes out[i] = (q - r + 0.5) * scales[t] + zeros[t] with r the convention's dither
+ * sequence (method 1 SUBTRACTIVE_DITHER_1, 2 SUBTRACTIVE_DITHER_2 where q = -2147483646
+ * gives 0) or q * scales[t] + zeros[t] (method 0, NO_DITHER) [1]. The sequence of
+ * tile t (0-based) starts at index (t + dither0 - 1) mod 10000; dither0 is ZDITHER0
+ * in 1..10000 [1]. With has_blank [1], q == blank gives NaN (blank: ZBLANK
+ * [-2147483647]). Tiles with scales[t] == 0 are skipped (out left untouched). */
+sd_status sd_dequantize_tiles(const int32_t *values, const uint32_t *counts, int32_t ntiles,
+                              const double *scales, const double *zeros, int32_t method,
+                              int32_t dither0, int32_t has_blank, int32_t blank, float *out);
 
 /* ---- simulation ---- */
 /* Kernels of the simulated camera (functions/_shared/sim): galaxies, noise and detector
@@ -486,12 +497,13 @@ sd_status sd_sim_readout(const float *electrons, int32_t nx, int32_t ny, const i
 #define SD_OSCAN_NCOL 10
 
 /* Overscan subtraction and trimming: for every amplifier and data row, the overscan level
- * of that row (method 0: median [0], 1: mean) is subtracted, the result multiplied by
- * gains[a] (NULL: 1, i.e. ADU) and written to out (nx x ny). levels (NULL allowed) gets
- * each amplifier's mean overscan level. */
+ * of that row (method 0: median [0], 1: mean) is subtracted, then bias (a trimmed nx x ny
+ * image in ADU, NULL: none), the result multiplied by gains[a] (NULL: 1, i.e. ADU) and
+ * written to out (nx x ny): out = (raw - overscan - bias) x gain. levels (NULL allowed)
+ * gets each amplifier's mean overscan level. */
 sd_status sd_overscan_trim(const float *raw, int32_t raw_nx, int32_t raw_ny, const int32_t *amps,
-                           const double *gains, int32_t n_amps, int32_t method, float *out,
-                           int32_t nx, int32_t ny, double *levels);
+                           const double *gains, const float *bias, int32_t n_amps,
+                           int32_t method, float *out, int32_t nx, int32_t ny, double *levels);
 
 /* Per-pixel sigma-clipped mean of n frames of npix pixels (cube frame-major, n <= 1024),
  * each frame first divided by scales[k] (NULL: 1); values beyond kappa [3] x 1.4826 MAD

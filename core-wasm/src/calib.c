@@ -28,8 +28,8 @@ static double median_sorted(const float *v, int32_t n) {
 }
 
 sd_status sd_overscan_trim(const float *raw, int32_t raw_nx, int32_t raw_ny, const int32_t *amps,
-                           const double *gains, int32_t n_amps, int32_t method, float *out,
-                           int32_t nx, int32_t ny, double *levels) {
+                           const double *gains, const float *bias, int32_t n_amps,
+                           int32_t method, float *out, int32_t nx, int32_t ny, double *levels) {
   if (raw == NULL || amps == NULL || out == NULL || raw_nx <= 0 || raw_ny <= 0 || n_amps <= 0 ||
       nx <= 0 || ny <= 0 || (method != 0 && method != 1))
     return SD_ERR_ARG;
@@ -74,18 +74,32 @@ sd_status sd_overscan_trim(const float *raw, int32_t raw_nx, int32_t raw_ny, con
       int32_t ty = flip_y ? ty0 + h - 1 - j : ty0 + j;
       float *o = out + (size_t)ty * nx;
       const float lv = (float)level;
+      const float *b = bias != NULL ? bias + (size_t)ty * nx : NULL;
       if (!flip_x) {
         int32_t i = 0;
         float *dst = o + tx0;
         const float *src = r + dx0;
+        const float *bb = b != NULL ? b + tx0 : NULL;
 #if SD_SIMD
         const v128_t vl = wasm_f32x4_splat(lv), vg = wasm_f32x4_splat(gain);
-        for (; i + 4 <= w; i += 4)
-          wasm_v128_store(dst + i, wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(src + i), vl), vg));
+        if (bb == NULL) {
+          for (; i + 4 <= w; i += 4)
+            wasm_v128_store(dst + i,
+                            wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(src + i), vl), vg));
+        } else {
+          for (; i + 4 <= w; i += 4) {
+            v128_t v = wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(src + i), vl),
+                                      wasm_v128_load(bb + i));
+            wasm_v128_store(dst + i, wasm_f32x4_mul(v, vg));
+          }
+        }
 #endif
-        for (; i < w; i++) dst[i] = (src[i] - lv) * gain;
+        for (; i < w; i++) dst[i] = (src[i] - lv - (bb != NULL ? bb[i] : 0.0f)) * gain;
       } else {
-        for (int32_t i = 0; i < w; i++) o[tx0 + w - 1 - i] = (r[dx0 + i] - lv) * gain;
+        for (int32_t i = 0; i < w; i++) {
+          int32_t tx = tx0 + w - 1 - i;
+          o[tx] = (r[dx0 + i] - lv - (b != NULL ? b[tx] : 0.0f)) * gain;
+        }
       }
     }
     if (levels != NULL) levels[a] = level_sum / h;

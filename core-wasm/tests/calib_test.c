@@ -25,7 +25,7 @@ static void test_overscan_trim(void) {
                                      10, 16, 1, 6, 16, 20, 6, 0, 1, 0};
   double gains[2] = {2.0, 1.0}, levels[2];
   float out[60];
-  CHECK_OK(sd_overscan_trim(raw, rnx, rny, amps, gains, 2, 0, out, nx, ny, levels));
+  CHECK_OK(sd_overscan_trim(raw, rnx, rny, amps, gains, NULL, 2, 0, out, nx, ny, levels));
   /* trimmed (x=2, y=1) is raw (6, 2): (10*6+2) * 2 */
   CHECK_CLOSE(out[1 * nx + 2], 62.0 * 2.0, 1e-4);
   /* trimmed x=6 is raw x=15 (flipped), x=11 is raw x=10 */
@@ -33,8 +33,14 @@ static void test_overscan_trim(void) {
   CHECK_CLOSE(out[3 * nx + 11], 104.0, 1e-4);
   CHECK_CLOSE(levels[0], 100.0 + 3.0, 1e-9);
   CHECK_CLOSE(levels[1], 200.0 + 6.0, 1e-9);
+  /* a bias image is subtracted before the gain */
+  float bias[60];
+  for (int i = 0; i < 60; i++) bias[i] = 1.0f;
+  CHECK_OK(sd_overscan_trim(raw, rnx, rny, amps, gains, bias, 2, 0, out, nx, ny, NULL));
+  CHECK_CLOSE(out[1 * nx + 2], 61.0 * 2.0, 1e-4);
+  CHECK_CLOSE(out[0 * nx + 6], 150.0, 1e-4);
   amps[SD_OSCAN_TRIM_X0] = 8;
-  CHECK_EQ(sd_overscan_trim(raw, rnx, rny, amps, gains, 2, 0, out, nx, ny, levels), SD_ERR_ARG);
+  CHECK_EQ(sd_overscan_trim(raw, rnx, rny, amps, gains, NULL, 2, 0, out, nx, ny, levels), SD_ERR_ARG);
 }
 
 /* A stack with an outlier in one frame: the clipped mean ignores it; scales divide. */
