@@ -9,7 +9,7 @@ import type { Db } from "./db/db.ts";
 import { InputError } from "./errors.ts";
 import { openFits } from "./fits/reader.ts";
 import type { FitsFile } from "./fits/reader.ts";
-import type { ByteSource } from "./fits/source.ts";
+import { objectSource } from "./fits/source.ts";
 import type { StepMessage } from "./message.ts";
 import type { Services } from "./runtime/handler.ts";
 import type { ObjectStore } from "./storage/object_store.ts";
@@ -28,23 +28,6 @@ export interface ExposureRow {
   filepath: string;
   md5: string;
   header: Record<string, unknown>;
-}
-
-/** A ByteSource reading an object with ranged GETs (so one HDU of a MEF costs its bytes only). */
-export function objectSource(store: ObjectStore, key: string, size?: number): ByteSource {
-  let known = size;
-  return {
-    name: key,
-    async size() {
-      if (known === undefined) {
-        const info = await store.head(key);
-        if (!info) throw new InputError(`object ${key} does not exist`, { key });
-        known = info.size;
-      }
-      return known;
-    },
-    read: (offset, length) => store.get(key, { range: { offset, length } }),
-  };
 }
 
 /** The products and references of one run, loaded on first use. */

@@ -13,7 +13,7 @@ import { z } from "zod";
 import { HEALPIX_ORDER } from "../_shared/db/schema.ts";
 import { ensureProvenance } from "../_shared/db/provenances.ts";
 import { enumCode, PROCESS } from "../_shared/db/enums.ts";
-import { objectSource } from "../_shared/datastore.ts";
+import { objectSource } from "../_shared/fits/source.ts";
 import { InputError } from "../_shared/errors.ts";
 import { openFits } from "../_shared/fits/reader.ts";
 import type { Header } from "../_shared/fits/header.ts";
@@ -167,7 +167,7 @@ export async function ingestObject(
   ]);
   if (existing.length > 0) return await resumeIfLost(services, existing[0].id, messageFor);
 
-  const fits = await openFits(objectSource(store, key, info.size), { name: key });
+  const fits = await openFits(objectSource(store, key), { name: key });
   const primary = await fits.hdu(0);
   const fields = exposureFields(primary.header, key);
   const count = await fits.count();
