@@ -83,7 +83,7 @@ export interface DetectedObject {
   xmax: number;
   ymin: number;
   ymax: number;
-  /** Barycentre weighted by the filtered values. */
+  /** Barycentre weighted by the filtered values (a deblended child: of its own branch). */
   x: number;
   y: number;
   /** Second moments about the barycentre (pixel^2). */

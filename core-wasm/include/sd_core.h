@@ -105,7 +105,8 @@ sd_status sd_convolve_small(const float *image, const uint16_t *mask, int32_t nx
 #define SD_DET_XMAX 2
 #define SD_DET_YMIN 3
 #define SD_DET_YMAX 4
-#define SD_DET_X 5      /* barycentre weighted by the filtered values (as SExtractor) */
+#define SD_DET_X 5      /* barycentre weighted by the filtered values (as SExtractor); for a
+                         deblended child, of the pixels of its own branch */
 #define SD_DET_Y 6
 #define SD_DET_X2 7     /* second moments about the barycentre, same weights (pixel^2) */
 #define SD_DET_Y2 8
@@ -316,9 +317,16 @@ sd_status sd_psf_model_length(int32_t size, int32_t degree, int32_t *length);
 /*
  * Fits a PSF model from stars at (x[i], y[i]) (centroids, e.g. windowed). Each star is
  * recentred onto the grid by Lanczos-3 interpolation and normalised to unit sum; each basis
- * pixel is a weighted least-squares polynomial fit over the stars; outlier stars are
- * rejected. model must hold sd_psf_model_length floats; used[i] (NULL allowed) tells which
- * stars were kept. SD_ERR_EMPTY when fewer stars than polynomial terms remain.
+ * pixel is a weighted least-squares polynomial fit over the stars (weights 1 / noise of the
+ * normalised stamp from the weight map, capped at 10x their median; equal without a weight
+ * map). Each cycle re-fits every star's amplitude against the model over its core (2 FWHM),
+ * and rejects stars whose residual exceeds median + reject_sigma x max(1.4826 MAD, median / 2).
+ * A few forward-model rounds then fit the residual between the stars and the model rendered at
+ * them and resampled the same way (undoing the blur of the double interpolation). Stars whose
+ * stamp (plus the Lanczos margin) leaves the image or holds a masked pixel are not used; the
+ * degree is lowered while there are fewer than 2 x nterms stars. model must hold
+ * sd_psf_model_length floats; used[i] (NULL allowed) tells which stars were kept.
+ * SD_ERR_EMPTY when no star is usable.
  */
 sd_status sd_psf_fit(const float *img, const float *weight, const uint16_t *flags, int32_t nx,
                      int32_t ny, const double *x, const double *y, int32_t n,

@@ -64,9 +64,12 @@ static int32_t new_node(sd_deblend_work *w, int32_t *count) {
 sd_status sd_deblend_object(const float *cimg, int32_t nx, const int32_t *idx, int32_t n,
                             int32_t xmin, int32_t xmax, int32_t ymin, int32_t ymax, float t0,
                             int32_t nthresh, float cont, int32_t min_area, sd_deblend_work *w,
-                            int32_t *owner, int32_t *nchild) {
+                            int32_t *owner, uint8_t *core, int32_t *nchild) {
   *nchild = 1;
-  for (int32_t p = 0; p < n; p++) owner[p] = 0;
+  for (int32_t p = 0; p < n; p++) {
+    owner[p] = 0;
+    core[p] = 1;
+  }
   float peak = -INFINITY;
   double total = 0.0;
   for (int32_t p = 0; p < n; p++) {
@@ -207,6 +210,7 @@ sd_status sd_deblend_object(const float *cimg, int32_t nx, const int32_t *idx, i
     for (int32_t p = 0; p < n; p++) owner[p] = 0;
     return SD_OK;
   }
+  for (int32_t p = 0; p < n; p++) core[p] = owner[p] >= 0;
 
   /* the remaining pixels go to the child whose Gaussian model is highest there */
   double *mom = calloc((size_t)nc * 12, sizeof(double));

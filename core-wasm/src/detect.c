@@ -76,8 +76,8 @@ static int32_t find_root(int32_t *parent, int32_t a) {
 static void measure(const float *image, const float *conv, const float *noise,
                     const uint16_t *mask, int32_t nx, int32_t ny, uint16_t mask_bits,
                     uint16_t sat_bits, float saturate, float thresh, float noise_const,
-                    const int32_t *idx, int32_t n, const int32_t *owner, int32_t who,
-                    double *row) {
+                    const int32_t *idx, int32_t n, const int32_t *owner, const uint8_t *core,
+                    int32_t who, double *row) {
   int32_t xmin = nx, xmax = -1, ymin = ny, ymax = -1, cnt = 0;
   double sw = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, flux = 0, cflux = 0;
   float peak = -INFINITY, cpeak = -INFINITY;
@@ -130,6 +130,26 @@ static void measure(const float *image, const float *conv, const float *noise,
   double mx = sw != 0.0 ? sx / sw : 0.5 * (xmax - xmin), my = sw != 0.0 ? sy / sw : 0.5 * (ymax - ymin);
   double x2 = sw != 0.0 ? sxx / sw - mx * mx : 0.0, y2 = sw != 0.0 ? syy / sw - my * my : 0.0;
   double xy = sw != 0.0 ? sxy / sw - mx * my : 0.0;
+  if (owner != NULL && core != NULL && sw != 0.0) {
+    /* a deblended child: its centre is the barycentre of its own branch (the pixels handed
+     * to it afterwards carry its neighbours' wings); moments are taken about that centre */
+    double cw = 0.0, cx = 0.0, cy = 0.0;
+    for (int32_t p = 0; p < n; p++) {
+      if (owner[p] != who || !core[p]) continue;
+      const double cv = conv[idx[p]];
+      cw += cv;
+      cx += cv * (idx[p] % nx - xmin);
+      cy += cv * (idx[p] / nx - ymin);
+    }
+    if (cw > 0.0) {
+      const double xn = cx / cw, yn = cy / cw;
+      x2 += (mx - xn) * (mx - xn);
+      y2 += (my - yn) * (my - yn);
+      xy += (mx - xn) * (my - yn);
+      mx = xn;
+      my = yn;
+    }
+  }
   if (x2 * y2 - xy * xy < 0.00694) {
     x2 += 0.0833333;
     y2 += 0.0833333;
@@ -170,7 +190,7 @@ sd_status sd_detect(const float *image, const float *noise, const uint16_t *mask
                     int32_t capacity, double *objects, int32_t *segmap, int32_t *count) {
   sd_status status = SD_OK;
   float *conv = NULL;
-  uint8_t *on = NULL;
+  uint8_t *on = NULL, *core = NULL;
   int32_t *lab = NULL, *parent = NULL, *start = NULL, *pix = NULL, *owner = NULL;
   int32_t *obj_of_root = NULL, *onlist = NULL;
   sd_deblend_work work;
@@ -287,7 +307,8 @@ sd_status sd_detect(const float *image, const float *noise, const uint16_t *mask
   for (int32_t o = 0; o < nobj; o++) start[o + 1] += start[o];
   pix = malloc(sizeof(int32_t) * (non > 0 ? non : 1));
   owner = malloc(sizeof(int32_t) * (non > 0 ? non : 1));
-  if (!pix || !owner) {
+  core = malloc(non > 0 ? non : 1);
+  if (!pix || !owner || !core) {
     status = SD_ERR_NOMEM;
     goto done;
   }
@@ -317,15 +338,16 @@ sd_status sd_detect(const float *image, const float *noise, const uint16_t *mask
     }
     int32_t nchild = 1;
     int32_t *own = owner + start[o];
+    uint8_t *cor = core + start[o];
     status = sd_deblend_object(conv, nx, idx, n, xmin, xmax, ymin, ymax, t0, deblend_nthresh,
-                               deblend_cont, min_area, &work, own, &nchild);
+                               deblend_cont, min_area, &work, own, cor, &nchild);
     if (status != SD_OK) goto done;
     const int32_t first = nout;
     for (int32_t c = 0; c < nchild; c++) {
       if (nout < capacity) {
         double *row = objects + (size_t)nout * SD_DET_NCOLS;
         measure(image, conv, noise, mask, nx, ny, mask_bits, sat_bits, saturate, thresh,
-                noise_const, idx, n, nchild > 1 ? own : NULL, c, row);
+                noise_const, idx, n, nchild > 1 ? own : NULL, cor, c, row);
         if (nchild > 1) {
           row[SD_DET_FLAGS] = (double)((int)row[SD_DET_FLAGS] | SD_OBJ_BLENDED);
           row[SD_DET_PARENT] = first;
@@ -349,5 +371,6 @@ done:
   free(owner);
   free(obj_of_root);
   free(onlist);
+  free(core);
   return status;
 }

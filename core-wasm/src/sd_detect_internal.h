@@ -30,10 +30,11 @@ void sd_deblend_work_free(sd_deblend_work *w);
  * bbox xmin..xmax, ymin..ymax) by multi-threshold deblending on the filtered image cimg:
  * thresholds t0 (t_peak / t0)^(k / nthresh), branches significant when their filtered
  * flux above the level exceeds cont times the object's, and at least min_area pixels.
- * Writes owner[p] (0..nchild-1) and the number of children to *nchild (1: not split). */
+ * Writes owner[p] (0..nchild-1), core[p] (1 for a pixel of its child's own branch, 0 for
+ * one handed to it afterwards) and the number of children to *nchild (1: not split). */
 sd_status sd_deblend_object(const float *cimg, int32_t nx, const int32_t *idx, int32_t n,
                             int32_t xmin, int32_t xmax, int32_t ymin, int32_t ymax, float t0,
                             int32_t nthresh, float cont, int32_t min_area, sd_deblend_work *w,
-                            int32_t *owner, int32_t *nchild);
+                            int32_t *owner, uint8_t *core, int32_t *nchild);
 
 #endif /* SD_DETECT_INTERNAL_H */

@@ -132,8 +132,8 @@ static void test_detect_deblends_pair(void) {
     CHECK((int)o[SD_DET_FLAGS] & SD_OBJ_BLENDED);
     CHECK_EQ((int)o[SD_DET_PARENT], 0);
     const int bright = o[SD_DET_FLUX] > 7000;
-    CHECK_CLOSE(o[SD_DET_X], bright ? 35.0 : 43.0, 0.35);
-    CHECK_CLOSE(o[SD_DET_Y], bright ? 30.0 : 31.0, 0.35);
+    CHECK_CLOSE(o[SD_DET_X], bright ? 35.0 : 43.0, 0.12);
+    CHECK_CLOSE(o[SD_DET_Y], bright ? 30.0 : 31.0, 0.12);
   }
   CHECK_CLOSE(obj[SD_DET_FLUX] + obj[SD_DET_NCOLS + SD_DET_FLUX], 15000.0, 150.0);
   /* contrast 1 disables deblending */

@@ -1,6 +1,7 @@
 """SEP reference for `deno task crossval core` and `deno task bench core`.
 
 usage: sep_core.py IMAGE.f32 WIDTH HEIGHT OUTDIR [--thresh T] [--minarea N] [--repeat R]
+                   [--no-clean]
 
 Reads a raw little-endian float32 image, runs sep.Background (box 64, filter 3)
 and sep.extract (filter_type='conv' with SEP's default 3x3 kernel, err = the
@@ -26,6 +27,7 @@ def main():
     ap.add_argument("--thresh", type=float, default=1.5)
     ap.add_argument("--minarea", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--no-clean", action="store_true", help="run sep.extract with clean=False")
     args = ap.parse_args()
 
     data = np.fromfile(args.image, dtype="<f4").reshape(args.height, args.width)
@@ -49,7 +51,7 @@ def main():
             filter_type="conv",
             deblend_nthresh=32,
             deblend_cont=0.005,
-            clean=True,
+            clean=not args.no_clean,
         )
         t2 = time.perf_counter()
         best_bkg = min(best_bkg, (t1 - t0) * 1e3)
