@@ -15,6 +15,7 @@
  * @module
  */
 import { setup } from "./setup.ts";
+import { findService } from "../tests/services.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -22,24 +23,18 @@ function say(message: string): void {
   console.error(`[test] ${message}`);
 }
 
-async function step(
-  name: string,
-  cmd: string[],
-  env: Record<string, string> = {},
-): Promise<string> {
+async function step(name: string, cmd: string[]): Promise<string> {
   say(name);
   const child = new Deno.Command(cmd[0], {
     args: cmd.slice(1),
     cwd: ROOT,
-    env,
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
   let out = "";
   const decoder = new TextDecoder();
   for await (const chunk of child.stdout) {
-    const text = decoder.decode(chunk, { stream: true });
-    out += text;
+    out += decoder.decode(chunk, { stream: true });
     await Deno.stdout.write(chunk);
   }
   const status = await child.status;
@@ -51,16 +46,6 @@ class StepFailed extends Error {
   constructor(readonly stepName: string, readonly output: string) {
     super(`${stepName} failed`);
   }
-}
-
-/** Parses `KEY=value` lines (the services env file). */
-function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const match = /^(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (match) env[match[1]] = match[2].replace(/^['"]|['"]$/g, "");
-  }
-  return env;
 }
 
 /** "ok | 12 passed (3 steps) | 0 failed | 2 ignored" -> counts. */
@@ -102,26 +87,21 @@ async function main(args: string[]): Promise<number> {
     throw err;
   }
 
-  let env: Record<string, string> = {};
   if (withServices) {
     await step("starting the real servers (scripts/services.sh start)", [
       "bash",
       "scripts/services.sh",
       "start",
     ]);
-    env = parseEnvFile(await Deno.readTextFile(`${ROOT}.services/env`));
-    say(
-      `servers: ${
-        Object.entries(env).filter(([k]) => k.endsWith("_DESCRIPTION") || k.endsWith("_VERSION"))
-          .map(([k, v]) => `${k}=${v}`).join(" ")
-      }`,
-    );
+    const running = (["postgres", "s3", "sqs"] as const)
+      .map((name) => findService(name)?.description ?? `${name}: not running`);
+    say(`integration tier runs against: ${running.join("; ")}`);
   }
 
   let output = "";
   let ok = true;
   try {
-    output = await step("deno test", [deno, "test", "-A", "--quiet", ...testArgs], env);
+    output = await step("deno test", [deno, "test", "-A", "--quiet", ...testArgs]);
   } catch (err) {
     if (!(err instanceof StepFailed)) throw err;
     output = err.output;
