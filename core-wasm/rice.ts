@@ -101,3 +101,55 @@ export function riceEncodeTiles(
     return { bytes: core.read(Uint8Array, pOut, total), lengths };
   });
 }
+
+/** Options of {@linkcode dequantizeTiles}. */
+export interface DequantizeOptions {
+  /** 0 NO_DITHER, 1 SUBTRACTIVE_DITHER_1, 2 SUBTRACTIVE_DITHER_2. @default 1 */
+  method?: 0 | 1 | 2;
+  /** ZDITHER0, 1..10000. @default 1 */
+  dither0?: number;
+  /** ZBLANK: quantized value that means NaN; none when undefined. @default undefined */
+  blank?: number;
+  /** Which core build to run. @default "simd" */
+  variant?: CoreVariant;
+}
+
+/**
+ * Restores quantized float tiles (FITS ZQUANTIZ): tile t's `counts[t]` integers
+ * become (q - r + 0.5) * scales[t] + zeros[t] with the convention's dither sequence
+ * (or q * scale + zero without dithering). Tiles with scale 0 are left as 0.
+ */
+export function dequantizeTiles(
+  values: Int32Array,
+  counts: Uint32Array,
+  scales: Float64Array,
+  zeros: Float64Array,
+  options: DequantizeOptions = {},
+): Float32Array {
+  const ntiles = counts.length;
+  if (scales.length !== ntiles || zeros.length !== ntiles) {
+    throw new RangeError("dequantizeTiles: counts, scales and zeros differ in length");
+  }
+  const core = getCore(options.variant ?? "simd");
+  return core.scope((s) => {
+    const pIn = s.copyIn(values.length > 0 ? values : new Int32Array(1));
+    const pCnt = s.copyIn(bytesOf(counts));
+    const pScale = s.copyIn(scales.length > 0 ? scales : new Float64Array(1));
+    const pZero = s.copyIn(zeros.length > 0 ? zeros : new Float64Array(1));
+    const pOut = s.f32(Math.max(1, values.length));
+    core.call(
+      "sd_dequantize_tiles",
+      pIn,
+      pCnt,
+      ntiles,
+      pScale,
+      pZero,
+      options.method ?? 1,
+      options.dither0 ?? 1,
+      options.blank === undefined ? 0 : 1,
+      options.blank ?? 0,
+      pOut,
+    );
+    return s.readF32(pOut, values.length);
+  });
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { riceDecodeTiles, riceEncodeTiles } from "./rice.ts";
+import { dequantizeTiles, riceDecodeTiles, riceEncodeTiles } from "./rice.ts";
 
 Deno.test("riceDecodeTiles inverts riceEncodeTiles for every width, in both builds", () => {
   let s = 99;
@@ -39,4 +39,32 @@ Deno.test("riceDecodeTiles throws on a truncated stream", () => {
     /SD_ERR_CORRUPT/,
   );
   assert.ok(lengths[0] > 10);
+});
+
+Deno.test("dequantizeTiles applies scale, zero, blank and the dither offsets", () => {
+  const q = Int32Array.from({ length: 64 }, (_, i) => i - 32);
+  q[3] = -2147483647;
+  const counts = new Uint32Array([32, 32]);
+  const plain = dequantizeTiles(q, counts, new Float64Array([0.5, 2]), new Float64Array([10, -1]), {
+    method: 0,
+    blank: -2147483647,
+  });
+  assert.ok(Number.isNaN(plain[3]));
+  assert.equal(plain[4], (4 - 32) * 0.5 + 10);
+  assert.equal(plain[40], (40 - 32) * 2 - 1);
+  const dithered = dequantizeTiles(
+    q,
+    counts,
+    new Float64Array([0.5, 2]),
+    new Float64Array([10, -1]),
+    {
+      method: 1,
+      dither0: 5,
+    },
+  );
+  for (let i = 4; i < 64; i++) {
+    const s = i < 32 ? 0.5 : 2;
+    assert.ok(Math.abs(dithered[i] - plain[i]) <= s / 2 + 1e-6);
+  }
+  assert.notDeepEqual(dithered.subarray(4), plain.subarray(4));
 });

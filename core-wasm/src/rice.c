@@ -12,6 +12,7 @@
  * Differences are taken between consecutive values modulo 2^(8 * bytepix) and
  * folded to unsigned: d >= 0 -> 2d, d < 0 -> -2d - 1.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "sd_core.h"
@@ -39,48 +40,59 @@ static int32_t widen(uint32_t v, int bbits) {
   return (int32_t)v;
 }
 
-/* Bit reader over a byte buffer, most significant bit first. */
+/* Bit reader over a byte buffer, most significant bit first: the next unread bit is
+ * the top bit of acc; `avail` bits of acc are valid (the rest are zero). */
 typedef struct {
   const uint8_t *in;
   size_t len;
   size_t pos;
-  uint64_t buf; /* only the low nbits bits are meaningful */
-  int nbits;
+  uint64_t acc;
+  int avail;
 } bit_reader;
 
-/* Makes at least k (<= 32) bits available; 0 when the input ends first. */
-static int br_fill(bit_reader *r, int k) {
-  while (r->nbits < k) {
-    if (r->pos >= r->len) return 0;
-    r->buf = (r->buf << 8) | r->in[r->pos++];
-    r->nbits += 8;
+static inline void br_refill(bit_reader *r) {
+  while (r->avail <= 56 && r->pos < r->len) {
+    r->acc |= (uint64_t)r->in[r->pos++] << (56 - r->avail);
+    r->avail += 8;
   }
-  return 1;
 }
 
-static uint32_t br_take(bit_reader *r, int k) {
+/* Takes k (<= 32) bits; returns 0 in *ok when the input ends first. */
+static inline uint32_t br_take(bit_reader *r, int k, int *ok) {
   if (k == 0) return 0;
-  r->nbits -= k;
-  uint32_t v = (uint32_t)((r->buf >> r->nbits) & ((k == 32) ? 0xffffffffull : ((1ull << k) - 1)));
-  r->buf &= (r->nbits == 0) ? 0 : ((1ull << r->nbits) - 1);
+  if (r->avail < k) {
+    br_refill(r);
+    if (r->avail < k) {
+      *ok = 0;
+      return 0;
+    }
+  }
+  uint32_t v = (uint32_t)(r->acc >> (64 - k));
+  r->acc <<= k;
+  r->avail -= k;
   return v;
 }
 
 /* Counts 0 bits up to and including the next 1 bit; returns the zero count or -1 at the end. */
-static int64_t br_unary(bit_reader *r) {
+static inline int64_t br_unary(bit_reader *r) {
   int64_t zeros = 0;
-  while (r->buf == 0) {
-    zeros += r->nbits;
-    r->nbits = 0;
-    if (r->pos >= r->len) return -1;
-    r->buf = r->in[r->pos++];
-    r->nbits = 8;
+  for (;;) {
+    if (r->avail == 0 || r->acc == 0) {
+      zeros += r->avail;
+      r->acc = 0;
+      r->avail = 0;
+      if (r->pos >= r->len) return -1;
+      br_refill(r);
+      continue;
+    }
+    int nz = __builtin_clzll(r->acc);
+    /* acc != 0 and bits past avail are zero, so nz < avail */
+    zeros += nz;
+    int used = nz + 1;
+    r->acc = used == 64 ? 0 : r->acc << used;
+    r->avail -= used;
+    return zeros;
   }
-  int top = 63 - __builtin_clzll(r->buf); /* index of the highest set bit */
-  zeros += r->nbits - 1 - top;
-  r->nbits = top;
-  r->buf &= (top == 0) ? 0 : ((1ull << top) - 1);
-  return zeros;
 }
 
 static sd_status decode_one(const uint8_t *in, size_t nin, const rice_params *p, int32_t bytepix,
@@ -91,10 +103,11 @@ static sd_status decode_one(const uint8_t *in, size_t nin, const rice_params *p,
   uint32_t last = 0;
   for (int32_t i = 0; i < bytepix; i++) last = (last << 8) | in[i];
   bit_reader r = {in, nin, (size_t)bytepix, 0, 0};
+  int ok = 1;
   for (size_t i = 0; i < n; i += (size_t)blocksize) {
     size_t m = n - i < (size_t)blocksize ? n - i : (size_t)blocksize;
-    if (!br_fill(&r, p->fsbits)) return SD_ERR_CORRUPT;
-    int fs = (int)br_take(&r, p->fsbits) - 1;
+    int fs = (int)br_take(&r, p->fsbits, &ok) - 1;
+    if (!ok) return SD_ERR_CORRUPT;
     if (fs < 0) {
       int32_t v = widen(last, p->bbits);
       for (size_t j = 0; j < m; j++) out[i + j] = v;
@@ -103,14 +116,13 @@ static sd_status decode_one(const uint8_t *in, size_t nin, const rice_params *p,
     for (size_t j = 0; j < m; j++) {
       uint32_t diff;
       if (fs == p->fsmax) {
-        if (!br_fill(&r, p->bbits)) return SD_ERR_CORRUPT;
-        diff = br_take(&r, p->bbits);
+        diff = br_take(&r, p->bbits, &ok);
       } else {
         int64_t top = br_unary(&r);
         if (top < 0 || top > (int64_t)mask) return SD_ERR_CORRUPT;
-        if (!br_fill(&r, fs)) return SD_ERR_CORRUPT;
-        diff = ((uint32_t)top << fs) | br_take(&r, fs);
+        diff = ((uint32_t)top << fs) | br_take(&r, fs, &ok);
       }
+      if (!ok) return SD_ERR_CORRUPT;
       uint32_t d = (diff & 1u) ? ~(diff >> 1) : (diff >> 1);
       last = (last + d) & mask;
       out[i + j] = widen(last, p->bbits);
@@ -245,4 +257,63 @@ sd_status sd_rice_encode_tiles(const int32_t *values, const uint32_t *counts, in
   }
   free(mapped);
   return st;
+}
+
+/* ---- dequantization of floating-point tiles (ZQUANTIZ) ---- */
+
+#define N_RANDOM 10000
+#define ZERO_VALUE (-2147483646)
+
+sd_status sd_dequantize_tiles(const int32_t *values, const uint32_t *counts, int32_t ntiles,
+                              const double *scales, const double *zeros, int32_t method,
+                              int32_t dither0, int32_t has_blank, int32_t blank, float *out) {
+  if (values == NULL || counts == NULL || scales == NULL || zeros == NULL || out == NULL ||
+      ntiles < 0 || method < 0 || method > 2 || dither0 < 1 || dither0 > N_RANDOM) {
+    return SD_ERR_ARG;
+  }
+  float *rnd = NULL;
+  if (method > 0) {
+    /* the convention's sequence: Park-Miller (a = 16807, m = 2^31 - 1) from seed 1, as float */
+    rnd = malloc(sizeof(float) * N_RANDOM);
+    if (rnd == NULL) return SD_ERR_NOMEM;
+    double seed = 1.0;
+    for (int i = 0; i < N_RANDOM; i++) {
+      double t = 16807.0 * seed;
+      seed = t - 2147483647.0 * (double)(int64_t)(t / 2147483647.0);
+      rnd[i] = (float)(seed / 2147483647.0);
+    }
+  }
+  size_t at = 0;
+  for (int32_t t = 0; t < ntiles; t++) {
+    size_t n = counts[t];
+    const int32_t *in = values + at;
+    float *o = out + at;
+    at += n;
+    double scale = scales[t], zero = zeros[t];
+    if (!(scale != 0.0)) continue; /* not a quantized tile: left to the caller */
+    if (method == 0) {
+      for (size_t i = 0; i < n; i++) {
+        o[i] = (has_blank && in[i] == blank) ? NAN : (float)((double)in[i] * scale + zero);
+      }
+      continue;
+    }
+    int iseed = (int)(((int64_t)t + dither0 - 1) % N_RANDOM);
+    int next = (int)(rnd[iseed] * 500.0f);
+    for (size_t i = 0; i < n; i++) {
+      int32_t q = in[i];
+      if (has_blank && q == blank) {
+        o[i] = NAN;
+      } else if (method == 2 && q == ZERO_VALUE) {
+        o[i] = 0.0f;
+      } else {
+        o[i] = (float)(((double)q - (double)rnd[next] + 0.5) * scale + zero);
+      }
+      if (++next == N_RANDOM) {
+        if (++iseed == N_RANDOM) iseed = 0;
+        next = (int)(rnd[iseed] * 500.0f);
+      }
+    }
+  }
+  free(rnd);
+  return SD_OK;
 }

@@ -98,9 +98,48 @@ static void test_rice_rejects_bad_input(void) {
   CHECK_EQ(sd_rice_encode_tiles(vals, &c, 1, 4, 32, small, sizeof small, &l), SD_ERR_OVERFLOW);
 }
 
+static void test_dequantize_tiles(void) {
+  enum { N = 3000 };
+  int32_t *q = malloc(sizeof(int32_t) * N);
+  float *out = malloc(sizeof(float) * N);
+  for (int i = 0; i < N; i++) q[i] = (i * 7919) % 20001 - 10000;
+  q[5] = -2147483647;  /* blank */
+  q[6] = -2147483646;  /* zero value (dither 2) */
+  const uint32_t counts[] = {1000, 1000, 1000};
+  const double scales[] = {0.25, 0.0, 2.0}, zeros[] = {100.0, 0.0, -5.0};
+  /* no dither: exact */
+  for (int i = 0; i < N; i++) out[i] = -1.0f;
+  CHECK_OK(sd_dequantize_tiles(q, counts, 3, scales, zeros, 0, 1, 1, -2147483647, out));
+  CHECK(isnan(out[5]));
+  CHECK_CLOSE(out[7], (float)(q[7] * 0.25 + 100.0), 0);
+  CHECK_EQ(out[1500], -1.0f); /* skipped tile */
+  CHECK_CLOSE(out[2500], (float)(q[2500] * 2.0 - 5.0), 0);
+  /* dithered: within half a step of the undithered value, and not identical to it */
+  for (int method = 1; method <= 2; method++) {
+    CHECK_OK(sd_dequantize_tiles(q, counts, 3, scales, zeros, method, 37, 1, -2147483647, out));
+    CHECK(isnan(out[5]));
+    if (method == 2) CHECK_EQ(out[6], 0.0f);
+    int off_grid = 0, bad = 0;
+    for (int i = 0; i < N; i++) {
+      if (i == 5 || i == 6 || (i >= 1000 && i < 2000)) continue;
+      double s = i < 1000 ? 0.25 : 2.0, z = i < 1000 ? 100.0 : -5.0;
+      double d = out[i] - (q[i] * s + z);
+      if (fabs(d) > 0.5 * s + 1e-3) bad++;
+      if (fabs(d) > 1e-3 * s) off_grid++;
+    }
+    CHECK_EQ(bad, 0);
+    CHECK(off_grid > N / 2);
+  }
+  CHECK_EQ(sd_dequantize_tiles(q, counts, 3, scales, zeros, 3, 1, 0, 0, out), SD_ERR_ARG);
+  CHECK_EQ(sd_dequantize_tiles(q, counts, 3, scales, zeros, 1, 0, 0, 0, out), SD_ERR_ARG);
+  free(q);
+  free(out);
+}
+
 int main(void) {
   RUN(test_rice_decode_hand_encoded_stream);
   RUN(test_rice_roundtrip_all_widths);
   RUN(test_rice_rejects_bad_input);
+  RUN(test_dequantize_tiles);
   return TEST_SUMMARY();
 }

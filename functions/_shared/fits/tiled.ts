@@ -16,7 +16,7 @@
  * @module
  */
 import { gunzipSync, gzipSync } from "node:zlib";
-import { riceDecodeTiles, riceEncodeTiles } from "../../../core-wasm/rice.ts";
+import { dequantizeTiles, riceDecodeTiles, riceEncodeTiles } from "../../../core-wasm/rice.ts";
 import { FitsError, type FitsErrorContext } from "./errors.ts";
 import { Card, Header } from "./header.ts";
 import {
@@ -307,7 +307,6 @@ export function decompressImage(
   const dither0 = header.getNumber("ZDITHER0", 1)!;
   // integer values per tile (quantized floats and integer images)
   const intBytes = quantized ? 4 : Math.abs(zbitpix) / 8;
-  const out = newArray(zbitpix, npix);
   const tiles = Array.from({ length: grid.total }, (_, t) => grid.at(t));
   // Rice: one batched call into the C core for every tile
   let riceValues: Int32Array | undefined;
@@ -343,50 +342,58 @@ export function decompressImage(
       });
     }
   }
-  const rnd = quantiz !== "NO_DITHER" ? ditherRandoms() : undefined;
-  let riceAt = 0;
+  // 1. per tile: integers (tile order, one array for the whole image) or raw values
+  const starts = new Array<number>(grid.total);
+  for (let t = 0, at = 0; t < grid.total; t++) {
+    starts[t] = at;
+    at += counts[t];
+  }
+  const intImage = !isFloat && zbitpix !== 64;
+  const ints: Int32Array | undefined = riceValues ??
+    (quantized || intImage ? new Int32Array(npix) : undefined);
+  const raws = new Map<number, ImageArray>();
+  const scales = new Float64Array(grid.total);
+  const zeros = new Float64Array(grid.total);
   for (let t = 0; t < grid.total; t++) {
-    const { origin, extent, count } = tiles[t];
+    const count = counts[t];
     const [cn, co] = descriptor(cdata, t);
-    let ints: ArrayLike<number> | undefined; // integer tile values
-    let floats: ImageArray | undefined; // raw float tile values
     if (cn > 0) {
-      if (riceValues) {
-        ints = riceValues.subarray(riceAt, riceAt + count);
-      } else {
-        let bytes = heap.subarray(co, co + cn);
-        if (cmp === "GZIP_1" || cmp === "GZIP_2") {
-          try {
-            bytes = gunzipSync(bytes);
-          } catch (err) {
-            throw new FitsError(`tile ${t + 1}: ${(err as Error).message}`, {
-              ...ctx,
-              card: "ZCMPTYPE",
-            });
-          }
+      if (quantized) {
+        scales[t] = scalar("ZSCALE", t)!;
+        zeros[t] = scalar("ZZERO", t) ?? 0;
+        if (!(scales[t] !== 0)) {
+          throw new FitsError(`tile ${t + 1} has ZSCALE ${scales[t]}`, { ...ctx, card: "ZSCALE" });
         }
-        const size = intBytes;
-        if (cmp === "GZIP_2") bytes = unshuffle(bytes, size);
-        if (bytes.length < count * size) {
-          throw new FitsError(`tile ${t + 1} decompresses to too few bytes`, {
+      }
+      if (riceValues) continue;
+      let bytes = heap.subarray(co, co + cn);
+      if (cmp === "GZIP_1" || cmp === "GZIP_2") {
+        try {
+          bytes = gunzipSync(bytes);
+        } catch (err) {
+          throw new FitsError(`tile ${t + 1}: ${(err as Error).message}`, {
             ...ctx,
             card: "ZCMPTYPE",
           });
         }
-        if (quantized) ints = rawFromBigEndian(bytes, 32, count) as Int32Array;
-        else if (isFloat) floats = rawFromBigEndian(bytes, zbitpix, count);
-        else {
-          const raw = rawFromBigEndian(bytes, zbitpix, count);
-          if (raw instanceof BigInt64Array) floats = raw;
-          else ints = raw as ArrayLike<number>;
-        }
       }
+      if (cmp === "GZIP_2") bytes = unshuffle(bytes, intBytes);
+      if (bytes.length < count * intBytes) {
+        throw new FitsError(`tile ${t + 1} decompresses to too few bytes`, {
+          ...ctx,
+          card: "ZCMPTYPE",
+        });
+      }
+      if (quantized) ints!.set(rawFromBigEndian(bytes, 32, count) as Int32Array, starts[t]);
+      else if (intImage) {
+        ints!.set(rawFromBigEndian(bytes, zbitpix, count) as Int32Array, starts[t]);
+      } else raws.set(t, rawFromBigEndian(bytes, zbitpix, count));
     } else {
+      // a tile that could not be quantized: raw values, gzipped or plain
       const [gn, go] = descriptor(gdata, t);
       const [un, uo] = descriptor(udata, t);
       if (gn > 0) {
-        const bytes = gunzipSync(heap.subarray(go, go + gn));
-        floats = rawFromBigEndian(bytes, zbitpix, count);
+        raws.set(t, rawFromBigEndian(gunzipSync(heap.subarray(go, go + gn)), zbitpix, count));
       } else if (un > 0 && udata) {
         const esize = { E: 4, D: 8, I: 2, J: 4, B: 1, K: 8 }[udata.form.elem!] ?? 0;
         const ebitpix = { E: -32, D: -64, I: 16, J: 32, B: 8, K: 64 }[udata.form.elem!] as Bitpix;
@@ -396,53 +403,63 @@ export function decompressImage(
             card: `TFORM${udata.index}`,
           });
         }
-        const vals = rawFromBigEndian(heap.subarray(uo, uo + un * esize), ebitpix, un);
-        floats = newArray(zbitpix, count);
-        for (let i = 0; i < count; i++) (floats as Float64Array)[i] = Number(vals[i]);
+        raws.set(t, rawFromBigEndian(heap.subarray(uo, uo + un * esize), ebitpix, un));
       } else {
         throw new FitsError(`tile ${t + 1} has no data`, { ...ctx, card: `TFORM${cdata.index}` });
       }
     }
-    riceAt += count;
-    // tile values in tile order
-    let values: ImageArray;
-    if (floats) {
-      values = floats;
-    } else if (quantized) {
-      const scale = scalar("ZSCALE", t)!;
-      const zero = scalar("ZZERO", t) ?? 0;
-      const zblank = scalar("ZBLANK", t);
-      const v = isFloat && zbitpix === -32 ? new Float32Array(count) : new Float64Array(count);
-      if (rnd) {
-        let iseed = (t + dither0 - 1) % N_RANDOM;
-        let next = Math.floor(Math.fround(rnd[iseed] * 500));
-        const dither2 = quantiz === "SUBTRACTIVE_DITHER_2";
-        for (let i = 0; i < count; i++) {
-          const q = ints![i];
-          if (q === zblank) v[i] = NaN;
-          else if (dither2 && q === ZERO_VALUE) v[i] = 0;
-          else v[i] = (q - rnd[next] + 0.5) * scale + zero;
-          if (++next === N_RANDOM) {
-            if (++iseed === N_RANDOM) iseed = 0;
-            next = Math.floor(Math.fround(rnd[iseed] * 500));
-          }
-        }
-      } else {
-        for (let i = 0; i < count; i++) {
-          const q = ints![i];
-          v[i] = q === zblank ? NaN : q * scale + zero;
+  }
+  // 2. the image in tile order
+  let ordered: ImageArray;
+  const method = quantiz === "SUBTRACTIVE_DITHER_2"
+    ? 2
+    : quantiz === "SUBTRACTIVE_DITHER_1"
+    ? 1
+    : 0;
+  const blankColumn = cols.has("ZBLANK");
+  const zblank = blankColumn ? undefined : header.getNumber("ZBLANK");
+  if (quantized && zbitpix === -32 && !blankColumn) {
+    ordered = dequantizeTiles(ints!, counts, scales, zeros, { method, dither0, blank: zblank });
+  } else if (quantized) {
+    ordered = newArray(zbitpix, npix);
+    const o = ordered as Float32Array | Float64Array;
+    const rnd = ditherRandoms();
+    for (let t = 0; t < grid.total; t++) {
+      if (scales[t] === 0) continue;
+      const scale = scales[t], zero = zeros[t], blank = scalar("ZBLANK", t), s0 = starts[t];
+      let iseed = (t + dither0 - 1) % N_RANDOM;
+      let next = Math.floor(Math.fround(rnd[iseed] * 500));
+      for (let i = s0; i < s0 + counts[t]; i++) {
+        const q = ints![i];
+        if (q === blank) o[i] = NaN;
+        else if (method === 0) o[i] = q * scale + zero;
+        else if (method === 2 && q === ZERO_VALUE) o[i] = 0;
+        else o[i] = (q - rnd[next] + 0.5) * scale + zero;
+        if (method > 0 && ++next === N_RANDOM) {
+          if (++iseed === N_RANDOM) iseed = 0;
+          next = Math.floor(Math.fround(rnd[iseed] * 500));
         }
       }
-      values = v;
-    } else {
-      const v = newArray(zbitpix, count) as Exclude<ImageArray, BigInt64Array | BigUint64Array>;
-      for (let i = 0; i < count; i++) v[i] = ints![i];
-      values = v;
     }
-    // place the tile
-    const dst = out as Float64Array;
-    const src = values as Float64Array;
-    forEachRun(axes, origin, extent, (d, s, len) => dst.set(src.subarray(s, s + len), d));
+  } else if (intImage) {
+    ordered = newArray(zbitpix, npix);
+    (ordered as Int32Array).set(ints!);
+  } else {
+    ordered = newArray(zbitpix, npix);
+  }
+  for (const [t, arr] of raws) {
+    if (ordered instanceof BigInt64Array) ordered.set(arr as BigInt64Array, starts[t]);
+    else (ordered as Float64Array).set(Float64Array.from(arr as Float64Array), starts[t]);
+  }
+  // 3. tiles to image order (tiles of whole rows are already in image order)
+  const rowTiles = tile[0] === axes[0] && tile.slice(1).every((n) => n === 1);
+  if (rowTiles) return { raw: ordered, bitpix: zbitpix, axes };
+  const out = newArray(zbitpix, npix);
+  const dst = out as Float64Array, src = ordered as Float64Array;
+  for (let t = 0; t < grid.total; t++) {
+    const { origin, extent } = tiles[t];
+    const s0 = starts[t];
+    forEachRun(axes, origin, extent, (d, s, len) => dst.set(src.subarray(s0 + s, s0 + s + len), d));
   }
   return { raw: out, bitpix: zbitpix, axes };
 }
