@@ -24,8 +24,9 @@
  *   returns wrong values for 2-D tiles that hold a NaN, and cfitsio (astropy) returns
  *   numbers at the NaN pixels, so fits/rice_2d_tiles_nan_restored counts the original
  *   NaN pixels that our decompression does not return as NaN (ZBLANK).
- * - fits/ours_compressed_vs_funpack: a file we tile-compress (RICE_1 quantized float,
- *   RICE_1 int16, GZIP_2 int32) decompressed by funpack equals our own decompression.
+ * - fits/ours_compressed_vs_funpack: a file we tile-compress (RICE_1 quantized float with
+ *   a constant row that goes to GZIP_COMPRESSED_DATA, RICE_1 int16, GZIP_2 int32)
+ *   decompressed by funpack equals our own decompression, and the integers are lossless.
  *
  * @module
  */
@@ -400,6 +401,7 @@ const fitsGroup: FigureGroup = async function* ({ small, progress }) {
     // 4. files we compress, decompressed by funpack
     progress("our tile compression through funpack");
     const sci = skyImage(w, h, 11);
+    sci.fill(7.25, 5 * w, 6 * w); // a constant row: stored as GZIP_COMPRESSED_DATA
     const i16 = Int16Array.from({ length: w * h }, (_, i) => (i * 31) % 2000 - 1000);
     const i32 = Int32Array.from({ length: w * h }, (_, i) => i * 1013 - 5_000_000);
     const packed = writeFits([

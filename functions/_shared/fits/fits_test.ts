@@ -354,3 +354,16 @@ Deno.test("objectSource reads one HDU through ranged GETs of a store", async () 
   assert.ok(fetched < bytes.length, `${fetched} of ${bytes.length}`);
   await assert.rejects(() => openFits(objectSource(store, "missing")), /not found/);
 });
+
+Deno.test("compressed float tiles that cannot be quantized are stored losslessly", async () => {
+  const w = 64, h = 6;
+  const f = Float32Array.from({ length: w * h }, (_, i) => 100 + Math.sin(i) * 5);
+  f.fill(42.5, w, 2 * w); // a constant row: no noise, no quantization step
+  f.fill(NaN, 3 * w, 4 * w); // a row of NaN only
+  const bytes = writeFits([{ data: f, axes: [w, h], compress: { quantizeLevel: 16 }, name: "F" }]);
+  const hdu = await (await openFits(bytes)).hdu("F");
+  const back = (await hdu.readImage()).data as Float32Array;
+  assert.deepEqual(back.subarray(w, 2 * w), f.subarray(w, 2 * w));
+  assert.ok(back.subarray(3 * w, 4 * w).every(Number.isNaN));
+  for (let i = 0; i < w; i++) assert.ok(Math.abs(back[i] - f[i]) < 0.2);
+});
