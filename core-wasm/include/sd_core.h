@@ -71,7 +71,8 @@ sd_status sd_stats_clipped(const float *data, const uint16_t *mask, int32_t n, u
  * or the median when skewed), the rms the clipped sigma. Boxes with less than half of
  * their pixels usable take the mean of their nearest good boxes. The mesh is then
  * median filtered over fw x fh [3 x 3] boxes (shrunk at the edges), where the filtered
- * value differs from the raw one by at least fthresh [0]. mesh_back, mesh_rms: nbx*nby
+ * value differs from the raw one by at least fthresh [0]. mask may be NULL; mask_bits
+ * [0xFFFF]. mesh_back, mesh_rms: nbx*nby
  * floats, row-major; out: SD_BKG_N doubles. SD_ERR_EMPTY when no box is usable. */
 sd_status sd_background_mesh(const float *image, const uint16_t *mask, int32_t nx, int32_t ny,
                              uint16_t mask_bits, int32_t bw, int32_t bh, int32_t fw, int32_t fh,
@@ -86,7 +87,8 @@ sd_status sd_background_render(const float *mesh, int32_t nbx, int32_t nby, int3
 /* Convolves an image with a small kernel (kw, kh odd, <= 31), kernel centred, pixels
  * outside the image treated as missing (the kernel is renormalised over the pixels
  * inside). norm [1]: 1 divides the kernel by its sum first (SExtractor filters), 0 uses
- * it as given. Masked pixels (mask & mask_bits) count as missing. out: nx*ny floats. */
+ * it as given. Masked pixels (mask may be NULL; mask_bits [0xFFFF]) count as missing.
+ * out: nx*ny floats. */
 sd_status sd_convolve_small(const float *image, const uint16_t *mask, int32_t nx, int32_t ny,
                             uint16_t mask_bits, const float *kernel, int32_t kw, int32_t kh,
                             int32_t norm, float *out);
@@ -126,9 +128,10 @@ sd_status sd_convolve_small(const float *image, const uint16_t *mask, int32_t nx
 #define SD_DET_NCOLS 22
 
 /* Detects objects as SExtractor/SEP do. image: background-subtracted, nx x ny. The
- * image is filtered with kernel (kw x kh, NULL for none, normalised by its sum), then
+ * image is filtered with kernel (kw x kh [3 x 3, SEP's 1 2 1 / 2 4 2 / 1 2 1], NULL for
+ * none, normalised by its sum), then
  * pixels whose filtered value exceeds thresh [1.5] times the noise are grouped into
- * 8-connected objects; noise is the per-pixel rms map (NULL: noise_const everywhere).
+ * 8-connected objects; noise is the per-pixel rms map (NULL: noise_const [1] everywhere).
  * Objects with fewer than min_area [5] pixels are dropped; the others are deblended with
  * deblend_nthresh [32] (1..256) exponentially spaced sub-thresholds and minimum contrast
  * deblend_cont [0.005] (1 disables deblending). mask/mask_bits [0xFFFF]: masked pixels
