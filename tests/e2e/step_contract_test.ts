@@ -278,3 +278,36 @@ for (const [name, factory] of environments) {
     },
   });
 }
+
+Deno.test({
+  name:
+    "executeStep [embedded]: new parameters under a tag in use are dead-lettered, naming the tag",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const env = await environments[0][1]!();
+    try {
+      await env.store.put("raw/exp3.fits", rawExposure());
+      const { messages } = await ingestObject(env, "raw/exp3.fits");
+      await work(env);
+      // the same exposure again, with other critical parameters, under the same tag
+      await env.queue.send(formatMessage({ ...messages[0], trace_id: "1111222233334444" }));
+      const lines: string[] = [];
+      const stats = await runWorker({
+        ...env,
+        handlers: HANDLERS,
+        config: ConfigSchema.parse({ headersummary: { keywords: ["EXPTIME"] } }),
+        log: new Logger({}, "debug", (line) => lines.push(line)),
+        reports: reportSink(env.db),
+        signal: new AbortController().signal,
+        untilEmpty: true,
+      });
+      assert.equal(stats.dead_lettered, 1);
+      const [dead] = await env.queue.peekDeadLetters();
+      assert.match(dead.reason, /provenance tag "default" already holds headersummary provenance/);
+      assert.equal(await count(env.db, "header_summaries"), 1);
+    } finally {
+      await env.close();
+    }
+  },
+});

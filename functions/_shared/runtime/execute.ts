@@ -8,7 +8,13 @@
  */
 import type { z } from "zod";
 import { isUniqueViolation } from "../db/errors.ts";
-import { ensureProvenance, type Provenance, tagProvenance } from "../db/provenances.ts";
+import {
+  ensureProvenance,
+  type Provenance,
+  TagConflict,
+  tagProvenance,
+} from "../db/provenances.ts";
+import { InputError } from "../errors.ts";
 import type { Db } from "../db/db.ts";
 import { DataStore } from "../datastore.ts";
 import type { HandlerContext, HandlerOutcome } from "./handler.ts";
@@ -48,7 +54,19 @@ export async function executeStep<P extends z.ZodObject, I, O>(
     parameters: criticalParameters(step, params),
     upstreams: await io.upstreams(ds),
   });
-  await tagProvenance(ctx.db, ctx.message.provenance_tag, provenance);
+  try {
+    await tagProvenance(ctx.db, ctx.message.provenance_tag, provenance);
+  } catch (err) {
+    // the configuration changed under a tag in use: no retry can fix that
+    if (err instanceof TagConflict) {
+      throw new InputError(err.message, {
+        tag: err.tag,
+        existing: err.existing,
+        wanted: err.wanted,
+      });
+    }
+    throw err;
+  }
   const next = nextMessages(ctx.message);
 
   const existing = await io.findExisting(ctx.db, ds, provenance);
