@@ -7,7 +7,8 @@
  * (small: 1024 x 1024, 600 stars). Kernels (same calls and options on both sides):
  * sum_circle3 (r = 3, 5, 8 px), sum_circle_annulus (r = 5 px with a 12-18 px annulus),
  * measure, psf_fit (500 stars, 25 px, degree 2), psf_phot (fixed positions),
- * psf_phot_fitpos (positions fitted). WASM times are kernel calls only (inputs copied once).
+ * psf_phot_fitpos (positions fitted), render_stars (Moffat, FWHM 3.5, 5 x 5 core sampling).
+ * WASM times are kernel calls only (inputs copied once).
  *
  * @module
  */
@@ -27,6 +28,7 @@ const KERNELS = [
   "psf_fit",
   "psf_phot",
   "psf_phot_fitpos",
+  "render_stars",
 ] as const;
 
 function rng(seed: number): { uniform: () => number; normal: () => number } {
@@ -78,6 +80,10 @@ function wasmTimes(
     const fo = s.copyIn(new Float64Array([25, 1, 2, 3.5, 4, 3]));
     const po = s.copyIn(new Float64Array([0, 0, 1, 0, 0, 0]));
     const pf = s.copyIn(new Float64Array([0, 1, 1, 0, 0, 0]));
+    const canvas = s.f32(width * height);
+    const zeros = new Float32Array(width * height);
+    const fluxes = s.copyIn(Float64Array.from(xs, (_, i) => 1000 + 10 * i));
+    const ro = s.copyIn(new Float64Array([0, 3, 3.5, 1, 0, 0, 5, 0]));
     const calls: Record<string, () => void> = {
       sum_circle3: () =>
         core.call("sd_sum_circle", img, w, 0, width, height, x, y, n, r, 3, ao, flux, err, bkg, fl),
@@ -90,10 +96,13 @@ function wasmTimes(
         core.call("sd_psf_phot", img, w, 0, width, height, model, len, x, y, n, po, phot),
       psf_phot_fitpos: () =>
         core.call("sd_psf_phot", img, w, 0, width, height, model, len, x, y, n, pf, phot),
+      render_stars: () =>
+        core.call("sd_render_stars", canvas, width, height, x, y, fluxes, n, ro, 0, 0),
     };
     const best: Record<string, number> = {};
     for (let rep = 0; rep < REPEATS; rep++) {
       for (const k of KERNELS) {
+        if (k === "render_stars") core.write(canvas, zeros);
         const t0 = performance.now();
         calls[k]();
         const dt = performance.now() - t0;
