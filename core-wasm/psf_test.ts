@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { getCore } from "./_module.ts";
 import { Rng } from "./_test_util.ts";
 import { fitPsf, psfFwhm, psfPhotometry, psfRender, selectPsfStars } from "./psf.ts";
 import { renderStars } from "./render.ts";
@@ -197,4 +198,23 @@ Deno.test("extraction chain: detect, measureSources, selectPsfStars, fitPsf, psf
   assert.ok(Math.abs(med) < 0.01, `median bias ${med}`);
   assert.ok(matched >= 40, `matched ${matched}`);
   assert.ok(bad <= 0.1 * matched, `${bad} of ${matched} off`);
+});
+
+Deno.test("fitPsf, psfRender, psfPhotometry, measureSources: 1000 calls do not grow WASM memory", () => {
+  const width = 120, height = 120;
+  const { data, xs, ys } = field(width, height, 8);
+  const weight = new Float32Array(width * height).fill(1);
+  const img = { data, width, height, weight };
+  const model = fitPsf(img, xs, ys, { fwhm: 3.5, degree: 1 });
+  const once = () => {
+    psfPhotometry(img, model, xs, ys, { fitPosition: true });
+    psfRender(model, 60.2, 60.7, 15);
+    measureSources(img, xs, ys);
+  };
+  once();
+  const before = getCore().memoryBytes;
+  for (let i = 0; i < 1000; i++) once();
+  assert.equal(getCore().memoryBytes, before);
+  fitPsf(img, xs, ys, { fwhm: 3.5, degree: 1 });
+  assert.equal(getCore().memoryBytes, before);
 });
