@@ -323,6 +323,36 @@ static void test_psf_phot_noise_errors(void) {
   free(noisy);
 }
 
+/* Few stars: the degree drops until there are 2 x nterms stars; size -1 = 5 x FWHM, odd. */
+static void test_psf_fit_few_stars(void) {
+  int nx = 200, ny = 200;
+  float *img = calloc((size_t)nx * ny, sizeof(float));
+  double xs[5] = {40.2, 160.7, 100.1, 45.5, 150.3}, ys[5] = {40.6, 50.2, 100.9, 160.4, 150.8};
+  double fs[5] = {1e4, 2e4, 3e4, 4e4, 5e4};
+  sd_render_opts g = {0, 3.0, 3.0, 1.0, 0, 12.0, 5, 0};
+  CHECK_OK(sd_render_stars(img, nx, ny, xs, ys, fs, 5, &g, NULL, 0));
+  int32_t len;
+  CHECK_OK(sd_psf_model_length(15, 2, &len));
+  float *model = calloc((size_t)len, sizeof(float));
+  uint8_t used[5];
+  sd_psf_fit_opts fo = {-1, 1, 2, 3.0, 4, 3};
+  CHECK_OK(sd_psf_fit(img, NULL, NULL, nx, ny, xs, ys, 5, &fo, model, len, used));
+  CHECK_EQ((int)model[1], 15);
+  CHECK_EQ((int)model[3], 0);
+  CHECK_EQ((int)model[4], 1);
+  CHECK_EQ(used[0] + used[1] + used[2] + used[3] + used[4], 5);
+  double fw;
+  CHECK_OK(sd_psf_fwhm(model, len, 100, 100, &fw));
+  CHECK_CLOSE(fw, 3.0, 0.15);
+  /* too small a buffer */
+  CHECK_EQ(sd_psf_fit(img, NULL, NULL, nx, ny, xs, ys, 5, &fo, model, len - 1, used), SD_ERR_OVERFLOW);
+  /* no usable star (all too close to the edge) */
+  double ex[2] = {2, 197}, ey[2] = {3, 196};
+  CHECK_EQ(sd_psf_fit(img, NULL, NULL, nx, ny, ex, ey, 2, &fo, model, len, used), SD_ERR_EMPTY);
+  free(img);
+  free(model);
+}
+
 static void test_psf_select(void) {
   double snr[8] = {50, 60, 70, 80, 90, 5, 100, 100};
   double fwhm[8] = {3.0, 3.1, 2.95, 3.05, 6.0, 3.0, 1.2, 3.02};
@@ -373,6 +403,7 @@ int main(void) {
   RUN(test_measure_gaussian);
   RUN(test_psf_model_and_phot);
   RUN(test_psf_phot_noise_errors);
+  RUN(test_psf_fit_few_stars);
   RUN(test_psf_select);
   RUN(test_bad_arguments);
   return TEST_SUMMARY();
