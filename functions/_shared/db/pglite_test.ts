@@ -5,14 +5,22 @@
 import assert from "node:assert/strict";
 import { dbContract } from "./db_contract.ts";
 import { describeDb, openDb } from "./open.ts";
-import { openPglite } from "./pglite.ts";
-import { migrate } from "./migrate.ts";
+import { openPglite, PgliteDb } from "./pglite.ts";
+import { listMigrations, migrate } from "./migrate.ts";
+import { openMigratedPglite } from "./testing.ts";
 
-const probe = await openPglite();
-const label = await describeDb(probe);
-await probe.close();
+// One PGlite instance for the contract (starting one costs seconds): each test gets
+// a Db on it with the public schema dropped and recreated, i.e. an empty database.
+// Closing a real instance is tested below (data directory).
+const shared = await openPglite();
+const label = await describeDb(shared);
 
-dbContract(label, () => openPglite());
+dbContract(label, async () => {
+  await shared.exec("DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+  const view = new PgliteDb(shared.pglite, shared.location);
+  view.close = () => Promise.resolve();
+  return view;
+});
 
 Deno.test({
   name: "openPglite: a data directory keeps the database across close and reopen",
@@ -29,6 +37,8 @@ Deno.test({
         "f".repeat(20),
       ]);
       await first.close();
+      await first.close(); // idempotent
+      await assert.rejects(first.query("SELECT 1"));
       const again = await openDb({ dataDir: `${dir}/db` });
       const result = await migrate(again);
       assert.deepStrictEqual(result.applied, [], "already migrated on disk");
@@ -43,6 +53,27 @@ Deno.test({
       await mem.close();
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "openMigratedPglite: each call is a migrated database of its own",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const [a, b] = [await openMigratedPglite(), await openMigratedPglite()];
+    try {
+      const files = (await listMigrations()).map((f) => f.version);
+      for (const db of [a, b]) {
+        assert.deepStrictEqual((await migrate(db)).alreadyApplied, files);
+      }
+      await a.query("INSERT INTO refsets (name, upstream_hash) VALUES ('only-in-a', 'h')");
+      assert.deepStrictEqual(await b.query("SELECT name FROM refsets"), []);
+      assert.deepStrictEqual(await a.query("SELECT name FROM refsets"), [{ name: "only-in-a" }]);
+    } finally {
+      await a.close();
+      await b.close();
     }
   },
 });

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { Db } from "./db.ts";
+import type { PGlite } from "@electric-sql/pglite";
 import { migrate } from "./migrate.ts";
-import { openPglite } from "./pglite.ts";
+import { openPglite, PgliteDb } from "./pglite.ts";
 import { openPostgres, type PostgresDb } from "./postgres.ts";
 
 /** A scratch database: its URL and how to drop it. */
@@ -67,9 +67,19 @@ export async function openScratchPostgres(
   return db;
 }
 
-/** An in-memory PGlite with every migration of sql/ applied. */
-export async function openMigratedPglite(): Promise<Db> {
-  const db = await openPglite();
-  await migrate(db);
-  return db;
+let template: Promise<PgliteDb> | undefined;
+
+/**
+ * An in-memory PGlite with every migration of sql/ applied, of its own (closing
+ * it frees it). Cloned from a template migrated once per process, which is
+ * faster than starting and migrating a new instance each time.
+ */
+export async function openMigratedPglite(): Promise<PgliteDb> {
+  template ??= (async () => {
+    const db = await openPglite();
+    await migrate(db);
+    return db;
+  })();
+  const clone = await (await template).pglite.clone();
+  return new PgliteDb(clone as PGlite, "memory");
 }
