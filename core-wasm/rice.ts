@@ -153,3 +153,41 @@ export function dequantizeTiles(
     return s.readF32(pOut, values.length);
   });
 }
+
+/**
+ * Quantizes float tiles as fpack -q does (see sd_quantize_tiles): returns the
+ * integers and each tile's ZSCALE / ZZERO; a tile with scale 0 could not be
+ * quantized (no noise, or too wide a range) and must be stored losslessly.
+ */
+export function quantizeTiles(
+  values: Float32Array,
+  counts: Uint32Array,
+  options: { qlevel?: number; method?: 0 | 1 | 2; dither0?: number; variant?: CoreVariant } = {},
+): { values: Int32Array; scales: Float64Array; zeros: Float64Array } {
+  const ntiles = counts.length;
+  const core = getCore(options.variant ?? "simd");
+  return core.scope((s) => {
+    const pIn = s.copyIn(values.length > 0 ? values : new Float32Array(1));
+    const pCnt = s.copyIn(bytesOf(counts));
+    const pOut = s.i32(Math.max(1, values.length));
+    const pScale = s.f64(Math.max(1, ntiles));
+    const pZero = s.f64(Math.max(1, ntiles));
+    core.call(
+      "sd_quantize_tiles",
+      pIn,
+      pCnt,
+      ntiles,
+      options.qlevel ?? 4,
+      options.method ?? 1,
+      options.dither0 ?? 1,
+      pOut,
+      pScale,
+      pZero,
+    );
+    return {
+      values: s.readI32(pOut, values.length),
+      scales: s.readF64(pScale, ntiles),
+      zeros: s.readF64(pZero, ntiles),
+    };
+  });
+}

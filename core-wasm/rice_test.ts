@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dequantizeTiles, riceDecodeTiles, riceEncodeTiles } from "./rice.ts";
+import { dequantizeTiles, quantizeTiles, riceDecodeTiles, riceEncodeTiles } from "./rice.ts";
 
 Deno.test("riceDecodeTiles inverts riceEncodeTiles for every width, in both builds", () => {
   let s = 99;
@@ -67,4 +67,25 @@ Deno.test("dequantizeTiles applies scale, zero, blank and the dither offsets", (
     assert.ok(Math.abs(dithered[i] - plain[i]) <= s / 2 + 1e-6);
   }
   assert.notDeepEqual(dithered.subarray(4), plain.subarray(4));
+});
+
+Deno.test("quantizeTiles and dequantizeTiles round-trip within half a step", () => {
+  let s = 3;
+  const r = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+  const v = Float32Array.from({ length: 4000 }, () => 50 + 8 * (r() + r() + r() + r() - 2));
+  v[10] = NaN;
+  v.fill(1, 1000, 2000); // constant tile
+  const counts = new Uint32Array([1000, 1000, 1000, 1000]);
+  const q = quantizeTiles(v, counts, { qlevel: 4, dither0: 99 });
+  assert.equal(q.scales[1], 0);
+  assert.ok(q.scales[0] > 0.5 && q.scales[0] < 2);
+  const back = dequantizeTiles(q.values, counts, q.scales, q.zeros, {
+    dither0: 99,
+    blank: -2147483647,
+  });
+  assert.ok(Number.isNaN(back[10]));
+  for (let i = 0; i < 4000; i++) {
+    if (i === 10 || (i >= 1000 && i < 2000)) continue;
+    assert.ok(Math.abs(back[i] - v[i]) <= q.scales[Math.floor(i / 1000)] / 2 + 1e-4, `pixel ${i}`);
+  }
 });

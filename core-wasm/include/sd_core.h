@@ -410,6 +410,18 @@ sd_status sd_rice_encode_tiles(const int32_t *values, const uint32_t *counts, in
 sd_status sd_dequantize_tiles(const int32_t *values, const uint32_t *counts, int32_t ntiles,
                               const double *scales, const double *zeros, int32_t method,
                               int32_t dither0, int32_t has_blank, int32_t blank, float *out);
+/* The reverse, as fpack -q does: quantizes float tiles (tile t has counts[t] values, tiles
+ * one after the other) with scales[t] = noise / qlevel, the noise being 1.4826 x the
+ * median |x[i] - x[i+1]| / sqrt(2) of the tile, and zeros[t] = the middle of the tile's
+ * range; out = round((x - zero) / scale + r - 0.5) with the dither sequence of
+ * sd_dequantize_tiles (method 1 [1], or 2 where exact zeros become -2147483646), or
+ * round((x - zero) / scale) (method 0). Non-finite values
+ * become -2147483647 (ZBLANK). qlevel [4]; dither0 1..10000 [1]. A tile without noise
+ * or with too wide a range gets scales[t] = 0 and its out values are unspecified: the
+ * caller stores it losslessly. */
+sd_status sd_quantize_tiles(const float *values, const uint32_t *counts, int32_t ntiles,
+                            double qlevel, int32_t method, int32_t dither0, int32_t *out,
+                            double *scales, double *zeros);
 
 /* ---- simulation ---- */
 /* Kernels of the simulated camera (functions/_shared/sim): galaxies, noise and detector

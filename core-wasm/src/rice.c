@@ -317,3 +317,101 @@ sd_status sd_dequantize_tiles(const int32_t *values, const uint32_t *counts, int
   free(rnd);
   return SD_OK;
 }
+
+/* k-th smallest of a[0..n) (quickselect; reorders a). */
+static float select_kth(float *a, size_t n, size_t k) {
+  size_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    float pivot = a[lo + (hi - lo) / 2];
+    size_t i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        float t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        if (j == 0) break;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+sd_status sd_quantize_tiles(const float *values, const uint32_t *counts, int32_t ntiles,
+                            double qlevel, int32_t method, int32_t dither0, int32_t *out,
+                            double *scales, double *zeros) {
+  if (values == NULL || counts == NULL || out == NULL || scales == NULL || zeros == NULL ||
+      ntiles < 0 || !(qlevel > 0) || method < 0 || method > 2 || dither0 < 1 ||
+      dither0 > N_RANDOM) {
+    return SD_ERR_ARG;
+  }
+  sd_status st = SD_OK;
+  size_t maxn = 1;
+  for (int32_t t = 0; t < ntiles; t++) maxn = counts[t] > maxn ? counts[t] : maxn;
+  float *rnd = malloc(sizeof(float) * N_RANDOM);
+  float *diffs = malloc(sizeof(float) * maxn);
+  if (rnd == NULL || diffs == NULL) {
+    st = SD_ERR_NOMEM;
+  } else {
+    double seed = 1.0;
+    for (int i = 0; i < N_RANDOM; i++) {
+      double t = 16807.0 * seed;
+      seed = t - 2147483647.0 * (double)(int64_t)(t / 2147483647.0);
+      rnd[i] = (float)(seed / 2147483647.0);
+    }
+    size_t at = 0;
+    for (int32_t t = 0; t < ntiles; t++) {
+      size_t n = counts[t];
+      const float *v = values + at;
+      int32_t *o = out + at;
+      at += n;
+      /* noise: 1.4826 * median |x[i] - x[i+1]| / sqrt(2) over finite neighbours */
+      size_t k = 0;
+      double lo = INFINITY, hi = -INFINITY;
+      for (size_t i = 0; i < n; i++) {
+        if (isfinite(v[i])) {
+          if (v[i] < lo) lo = v[i];
+          if (v[i] > hi) hi = v[i];
+          if (i + 1 < n && isfinite(v[i + 1])) diffs[k++] = fabsf(v[i] - v[i + 1]);
+        }
+      }
+      double noise = k > 0 ? 1.4826 * (double)select_kth(diffs, k, k / 2) / sqrt(2.0) : 0.0;
+      double scale = noise / qlevel;
+      /* quantized values must stay inside int32 above the reserved codes */
+      if (!(scale > 0) || !((hi - lo) / scale < 2147483000.0)) {
+        scales[t] = 0.0;
+        zeros[t] = 0.0;
+        continue;
+      }
+      double zero = 0.5 * (lo + hi);
+      scales[t] = scale;
+      zeros[t] = zero;
+      int iseed = (int)(((int64_t)t + dither0 - 1) % N_RANDOM);
+      int next = (int)(rnd[iseed] * 500.0f);
+      for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i])) {
+          o[i] = -2147483647; /* ZBLANK */
+        } else if (method == 0) {
+          o[i] = (int32_t)lround(((double)v[i] - zero) / scale);
+        } else if (method == 2 && v[i] == 0.0f) {
+          o[i] = ZERO_VALUE;
+        } else {
+          o[i] = (int32_t)lround(((double)v[i] - zero) / scale + (double)rnd[next] - 0.5);
+        }
+        if (method > 0 && ++next == N_RANDOM) {
+          if (++iseed == N_RANDOM) iseed = 0;
+          next = (int)(rnd[iseed] * 500.0f);
+        }
+      }
+    }
+  }
+  free(rnd);
+  free(diffs);
+  return st;
+}

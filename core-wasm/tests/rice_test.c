@@ -136,10 +136,74 @@ static void test_dequantize_tiles(void) {
   free(out);
 }
 
+static int cmp_float(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+static void test_quantize_tiles_roundtrip(void) {
+  sd_test_rng rng = {777};
+  enum { W = 300, H = 7, N = W * H };
+  float *v = malloc(sizeof(float) * N), *back = malloc(sizeof(float) * N);
+  int32_t *q = malloc(sizeof(int32_t) * N);
+  uint32_t counts[H];
+  double scales[H], zeros[H];
+  for (int t = 0; t < H; t++) counts[t] = W;
+  for (int i = 0; i < N; i++) v[i] = (float)(1000.0 + 10.0 * sd_test_normal(&rng));
+  for (int i = W; i < 2 * W; i++) v[i] = 3.5f;  /* constant tile: not quantizable */
+  v[5] = NAN;
+  v[7] = 0.0f;
+  for (int method = 0; method <= 2; method++) {
+    CHECK_OK(sd_quantize_tiles(v, counts, H, 4.0, method, 17, q, scales, zeros));
+    CHECK_EQ(scales[1], 0);
+    /* the noise estimate: 1.4826 x median |neighbour difference| / sqrt(2), / qlevel */
+    {
+      float d[W];
+      int k = 0;
+      for (int i = 0; i + 1 < W; i++) {
+        if (isfinite(v[i]) && isfinite(v[i + 1])) d[k++] = fabsf(v[i] - v[i + 1]);
+      }
+      qsort(d, (size_t)k, sizeof(float), cmp_float);
+      CHECK_CLOSE(scales[0], 1.4826 * d[k / 2] / sqrt(2.0) / 4.0, 1e-6);
+    }
+    CHECK_OK(sd_dequantize_tiles(q, counts, H, scales, zeros, method, 17, 1, -2147483647, back));
+    CHECK(isnan(back[5]));
+    if (method == 2) CHECK_EQ(back[7], 0.0f);
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+      if (i == 5 || (i >= W && i < 2 * W) || (method == 2 && i == 7)) continue;
+      double s = scales[i / W];
+      if (!(fabs(back[i] - v[i]) <= 0.5 * s + 1e-3)) bad++;
+    }
+    CHECK_EQ(bad, 0);
+  }
+  /* the median selection against a sort */
+  for (int trial = 0; trial < 20; trial++) {
+    int n = 1 + (int)(sd_test_uniform(&rng) * 200);
+    float a[200], b[200];
+    for (int i = 0; i < n; i++) a[i] = b[i] = (float)floor(sd_test_uniform(&rng) * 20);
+    qsort(b, (size_t)n, sizeof(float), cmp_float);
+    uint32_t c = (uint32_t)n;
+    double sc, ze;
+    int32_t qq[200];
+    /* a tile whose neighbour differences are a[]: values are the running sum */
+    float vals[201];
+    vals[0] = 0;
+    for (int i = 0; i < n; i++) vals[i + 1] = vals[i] + a[i];
+    CHECK_OK(sd_quantize_tiles(vals, &(uint32_t){c + 1}, 1, 1.0, 0, 1, qq, &sc, &ze));
+    double expect = 1.4826 * b[n / 2] / sqrt(2.0);
+    CHECK_CLOSE(sc, expect, 1e-5 * (1 + expect));
+  }
+  free(v);
+  free(back);
+  free(q);
+}
+
 int main(void) {
   RUN(test_rice_decode_hand_encoded_stream);
   RUN(test_rice_roundtrip_all_widths);
   RUN(test_rice_rejects_bad_input);
   RUN(test_dequantize_tiles);
+  RUN(test_quantize_tiles_roundtrip);
   return TEST_SUMMARY();
 }

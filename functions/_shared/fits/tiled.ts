@@ -16,7 +16,12 @@
  * @module
  */
 import { gunzipSync, gzipSync } from "node:zlib";
-import { dequantizeTiles, riceDecodeTiles, riceEncodeTiles } from "../../../core-wasm/rice.ts";
+import {
+  dequantizeTiles,
+  quantizeTiles,
+  riceDecodeTiles,
+  riceEncodeTiles,
+} from "../../../core-wasm/rice.ts";
 import { FitsError, type FitsErrorContext } from "./errors.ts";
 import { Card, Header } from "./header.ts";
 import {
@@ -480,19 +485,6 @@ export interface CompressOptions {
   dither0?: number;
 }
 
-/** Robust noise of a tile: 1.4826 * median |x[i] - x[i+1]| / sqrt(2) over finite values. */
-function tileNoise(v: ArrayLike<number>): number {
-  const d = new Float64Array(Math.max(0, v.length - 1));
-  let k = 0;
-  for (let i = 0; i + 1 < v.length; i++) {
-    const a = v[i], b = v[i + 1];
-    if (Number.isFinite(a) && Number.isFinite(b)) d[k++] = Math.abs(a - b);
-  }
-  if (k === 0) return 0;
-  const used = d.subarray(0, k).sort();
-  return (1.4826 * used[k >> 1]) / Math.SQRT2;
-}
-
 /**
  * Compresses an image into the cards and bytes (rows + heap) of a
  * tile-compressed BINTABLE. `raw` holds the stored values: for integer images
@@ -520,58 +512,55 @@ export function compressImage(
   const quantize = isFloat && cmp === "RICE_1";
   const q = options.quantizeLevel ?? 4;
   const dither0 = options.dither0 ?? 1;
-  const rnd = ditherRandoms();
   const tileBytes: Uint8Array[] = [];
-  const scales = new Float64Array(grid.total);
-  const zeros = new Float64Array(grid.total);
+  let scales: Float64Array = new Float64Array(grid.total);
+  let zeros: Float64Array = new Float64Array(grid.total);
   const gzipTiles: Uint8Array[] = [];
   const intTiles: Int32Array[] = [];
   const src = raw as Float64Array;
+  // every tile's values, in tile order
+  const tileVals: Array<Float64Array | Int32Array> = [];
   for (let t = 0; t < grid.total; t++) {
     const { origin, extent, count } = grid.at(t);
     const vals = isFloat ? new Float64Array(count) : new Int32Array(count);
     forEachRun(axes, origin, extent, (d, s, len) => {
       for (let i = 0; i < len; i++) vals[s + i] = src[d + i];
     });
-    if (quantize) {
-      const noise = tileNoise(vals);
-      let lo = Infinity, hi = -Infinity;
-      for (const v of vals) {
-        if (Number.isFinite(v)) {
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-        }
-      }
-      const scale = noise / q;
-      // quantized range must stay inside int32 above the reserved values
-      if (!(scale > 0) || (hi - lo) / scale > 2 ** 31 - 20) {
-        // not quantizable: losslessly gzipped raw floats
-        gzipTiles[t] = gzipSync(bigEndianOf(isFloat ? Float32Array.from(vals) : vals, bitpix));
+    tileVals.push(vals);
+  }
+  if (quantize) {
+    // quantization (noise estimate, dithering) in the C core, as fpack -q
+    const counts = new Uint32Array(tileVals.map((v) => v.length));
+    const all = new Float32Array(counts.reduce((a, b) => a + b, 0));
+    let at = 0;
+    for (const v of tileVals) {
+      all.set(v, at);
+      at += v.length;
+    }
+    const qt = quantizeTiles(all, counts, { qlevel: q, method: 1, dither0 });
+    scales = qt.scales;
+    zeros = qt.zeros;
+    at = 0;
+    for (let t = 0; t < grid.total; t++) {
+      const n = counts[t];
+      if (scales[t] === 0) {
+        // not quantizable (no noise, or too wide a range): losslessly gzipped raw values
+        gzipTiles[t] = gzipSync(bigEndianOf(tileVals[t], bitpix));
         intTiles[t] = new Int32Array(0);
-        continue;
+      } else {
+        intTiles[t] = qt.values.subarray(at, at + n);
       }
-      const zero = (lo + hi) / 2;
-      scales[t] = scale;
-      zeros[t] = zero;
-      const ints = new Int32Array(count);
-      let iseed = (t + dither0 - 1) % N_RANDOM;
-      let next = Math.floor(Math.fround(rnd[iseed] * 500));
-      for (let i = 0; i < count; i++) {
-        const v = vals[i];
-        ints[i] = Number.isFinite(v)
-          ? Math.round((v - zero) / scale + rnd[next] - 0.5)
-          : NULL_VALUE;
-        if (++next === N_RANDOM) {
-          if (++iseed === N_RANDOM) iseed = 0;
-          next = Math.floor(Math.fround(rnd[iseed] * 500));
-        }
+      at += n;
+    }
+  } else {
+    for (let t = 0; t < grid.total; t++) {
+      const vals = tileVals[t];
+      if (cmp === "RICE_1") {
+        intTiles[t] = vals as Int32Array;
+      } else {
+        const be = bigEndianOf(vals, bitpix);
+        tileBytes[t] = gzipSync(cmp === "GZIP_2" ? shuffle(be, Math.abs(bitpix) / 8) : be);
       }
-      intTiles[t] = ints;
-    } else if (cmp === "RICE_1") {
-      intTiles[t] = vals as Int32Array;
-    } else {
-      const be = bigEndianOf(bitpix === -32 ? Float32Array.from(vals) : vals, bitpix);
-      tileBytes[t] = gzipSync(cmp === "GZIP_2" ? shuffle(be, Math.abs(bitpix) / 8) : be);
     }
   }
   if (cmp === "RICE_1") {
