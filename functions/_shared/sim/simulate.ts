@@ -26,6 +26,9 @@ import { SIM_BANDS, SimSky } from "./sky.ts";
 
 /** Options of {@linkcode simulateField}. */
 export const simulateOptionsSchema = z.object({
+  out: z.string().min(1).default("data/sim").describe(
+    "output directory, or the key prefix when an object store is given",
+  ),
   field: z.string().regex(/^[A-Za-z0-9_-]+$/).default("simfield").describe(
     "field name (OBJECT, and the file name prefix)",
   ),
@@ -62,8 +65,13 @@ export const simulateOptionsSchema = z.object({
 /** Options as given (defaults filled by the schema). */
 export type SimulateOptions = z.input<typeof simulateOptionsSchema>;
 
-/** Where the files go: a local directory, or an object store under a prefix. */
-export type SimulateDestination = { dir: string } | { store: ObjectStore; prefix: string };
+/** Hooks of {@linkcode simulateField}. */
+export interface SimulateHooks {
+  /** Called before each exposure and at the end. */
+  progress?: (p: SimulateProgress) => void;
+  /** Write to this object store under the key prefix `out` instead of the directory `out`. */
+  store?: ObjectStore;
+}
 
 /** One written exposure in the manifest. */
 export interface ManifestExposure {
@@ -105,11 +113,14 @@ export interface SimulateProgress {
   message: string;
 }
 
-/** Writes a simulated field; returns (and writes) its manifest. */
+/**
+ * Writes a simulated field to the directory `options.out` (or, with `hooks.store`,
+ * to that object store under the key prefix `options.out`); returns (and writes)
+ * its manifest.
+ */
 export async function simulateField(
   options: SimulateOptions,
-  dest: SimulateDestination,
-  hooks: { progress?: (p: SimulateProgress) => void } = {},
+  hooks: SimulateHooks = {},
 ): Promise<SimulateManifest> {
   const o = simulateOptionsSchema.parse(options);
   const cam = new SimCam({ nCcd: o.nCcd, ccdNx: o.ccdNx, ccdNy: o.ccdNy, seed: o.cameraSeed });
@@ -123,13 +134,13 @@ export async function simulateField(
     movingPerDeg2: o.movingPerDeg2,
   });
   const write = async (path: string, bytes: Uint8Array) => {
-    if ("dir" in dest) {
-      const full = `${dest.dir}/${path}`;
+    if (!hooks.store) {
+      const full = `${o.out.replace(/\/+$/, "")}/${path}`;
       await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
       await Deno.writeFile(full, bytes);
     } else {
-      const prefix = dest.prefix.replace(/\/+$/, "");
-      await dest.store.put(prefix ? `${prefix}/${path}` : path, bytes);
+      const prefix = o.out.replace(/^\/+|\/+$/g, "");
+      await hooks.store.put(prefix ? `${prefix}/${path}` : path, bytes);
     }
   };
   const ext = o.compress ? ".fits.fz" : ".fits";

@@ -21,7 +21,7 @@ Deno.test("simulateField: calibrations, references then new epochs with transien
   const dir = await Deno.makeTempDir({ prefix: "skydiff_simulate_" });
   try {
     const seen: SimulateProgress[] = [];
-    const m = await simulateField(small, { dir }, { progress: (p) => seen.push(p) });
+    const m = await simulateField({ ...small, out: dir }, { progress: (p) => seen.push(p) });
     assert.deepEqual(m.exposures.map((e) => e.kind), [
       "bias",
       "bias",
@@ -83,12 +83,12 @@ Deno.test("simulateField: writes to an object store under a prefix; same options
   try {
     const store = new FsObjectStore({ root, fsync: false });
     const opts = { ...small, refEpochs: 1, newEpochs: 1, biases: 0, flats: 1, compress: false };
-    const m = await simulateField(opts, { store, prefix: "sims/a" });
+    const m = await simulateField({ ...opts, out: "sims/a" }, { store });
     const keys: string[] = [];
     for await (const k of store.list("sims/a/")) keys.push(k);
     assert.ok(keys.includes("sims/a/manifest.json"));
     assert.ok(keys.includes(`sims/a/${m.exposures[1].raw}`));
-    await simulateField(opts, { dir });
+    await simulateField({ ...opts, out: dir });
     const a = await store.get(`sims/a/${m.exposures[2].raw}`);
     const b = await Deno.readFile(`${dir}/${m.exposures[2].raw}`);
     assert.deepEqual(a, b);
