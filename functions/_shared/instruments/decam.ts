@@ -24,6 +24,7 @@ import {
   type ExposureType,
   type Instrument,
   parseAngle,
+  type PreprocessingStep,
   type SectionLayout,
   twoAmpLayout,
 } from "./instrument.ts";
@@ -210,5 +211,17 @@ export class DECam implements Instrument {
     const c = DECAM_GAIA_COLOUR[band];
     if (!c) throw new RangeError(`DECam has no Gaia colour transform for band ${band}`);
     return cubicColour(c, g, bp, rp);
+  }
+
+  /** DECam: overscan, bias, linearity (from its calibrator files), flat; fringe in z and Y. */
+  preprocessingSteps(band: string | null): readonly PreprocessingStep[] {
+    const steps: PreprocessingStep[] = ["overscan", "zero", "linearity", "flat"];
+    if (band === "z" || band === "Y") steps.push("fringe");
+    return steps;
+  }
+
+  /** DECam's linearity tables are calibrator files (type "linearity"), not built in. */
+  linearity(_sectionId: string, _amp: string): readonly number[] | null {
+    return null;
   }
 }

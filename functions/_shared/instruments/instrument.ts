@@ -114,6 +114,16 @@ export interface ExposureInfo {
   expnum: number | null;
 }
 
+/** Preprocessing corrections (names of the PREPROCESSING bitflag in db/enums.ts). */
+export type PreprocessingStep =
+  | "overscan"
+  | "zero"
+  | "dark"
+  | "linearity"
+  | "flat"
+  | "fringe"
+  | "illumination";
+
 /** What the pipeline knows about a camera. */
 export interface Instrument {
   /** Name, as in exposure rows ("DECam", "SimCam"). */
@@ -138,6 +148,17 @@ export interface Instrument {
   gaiaToBand(band: string, g: number, bp: number, rp: number): number;
   /** The range of BP-RP over which {@linkcode Instrument.gaiaToBand} is valid. */
   readonly colourRange: readonly [number, number];
+  /**
+   * Corrections preprocessing applies to this camera's science exposures, in order;
+   * a calibrator missing for one of them is an error, the others are not needed.
+   */
+  preprocessingSteps(band: string | null): readonly PreprocessingStep[];
+  /**
+   * Linearity correction of an amplifier: coefficients c such that corrected ADU =
+   * sum c[k] adu^k (adu after overscan subtraction), or null when the response is
+   * linear or the correction comes from a calibrator file.
+   */
+  linearity(sectionId: string, amp: string): readonly number[] | null;
 }
 
 /** Rasterises bad-pixel boxes into a uint16 flags plane (bit `bit`, default 1 = bad pixel). */

@@ -92,6 +92,14 @@ Deno.test("DECam: CCDNUM names, layout from real keywords, header translation, c
   assert.ok(gsun > 0.3 && gsun < 0.5, `g - G ${gsun}`);
   assert.ok(Math.abs(rsun) < 0.1, `r - G ${rsun}`);
   assert.equal(decam.badPixels("N30", 2048, 4096).length, 1);
+  assert.deepEqual(decam.preprocessingSteps("z"), [
+    "overscan",
+    "zero",
+    "linearity",
+    "flat",
+    "fringe",
+  ]);
+  assert.equal(decam.linearity("N4", "A"), null);
   assert.throws(() => decam.layout(Header.from([["EXTNAME", "WCS"]])));
 });
 
@@ -133,6 +141,7 @@ Deno.test("SimCam: sections from the centre out; its header cards give back its 
   for (const h of c.hotPixels) assert.equal(mask[h.y * 512 + h.x], 1);
   for (const x of c.badColumns) assert.equal(mask[700 * 512 + x], 1);
   assert.throws(() => cam.ccd("N31"));
+  assert.deepEqual(cam.preprocessingSteps("r"), ["overscan", "zero", "flat"]);
   assert.ok(getInstrument("decam") instanceof DECam);
   assert.ok(getInstrument("SimCam") instanceof SimCam);
   assert.throws(() => getInstrument("hsc"));

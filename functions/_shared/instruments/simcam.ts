@@ -28,6 +28,7 @@ import {
   type ExposureInfo,
   formatSection,
   type Instrument,
+  type PreprocessingStep,
   type SectionLayout,
   twoAmpLayout,
 } from "./instrument.ts";
@@ -183,6 +184,19 @@ export class SimCam implements Instrument {
     const c = DECAM_GAIA_COLOUR[band];
     if (!c) throw new RangeError(`SimCam has no Gaia colour transform for band ${band}`);
     return cubicColour(c, g, bp, rp);
+  }
+
+  /**
+   * SimCam: overscan, bias and flat. Its dark current (< 0.01 e-/s) is below the
+   * noise of any exposure and its hot pixels are in the bad-pixel mask, so no dark.
+   */
+  preprocessingSteps(_band: string | null): readonly PreprocessingStep[] {
+    return ["overscan", "zero", "flat"];
+  }
+
+  /** SimCam's response is linear up to full well. */
+  linearity(_sectionId: string, _amp: string): readonly number[] | null {
+    return null;
   }
 
   /** Size of a raw extension. */
