@@ -98,3 +98,19 @@ Deno.test("renderExposure: bias frames carry no sky, flats the flat level", () =
   const level = (sf / n) * amp.gain;
   assert.ok(Math.abs(level / 10000 - 1) < 0.05, `flat level ${level}`);
 });
+
+Deno.test("tpvCards: the wcs module reads the header to the same mapping the renderer used", async () => {
+  const { wcsFromHeader } = await import("../wcs/mod.ts");
+  const { Header } = await import("../fits/header.ts");
+  const { tpvCards } = await import("./tpv.ts");
+  const big = new SimCam({ nCcd: 62 });
+  for (const id of ["N31", "S25", "N4"]) {
+    const w = ccdWcs(big, big.ccd(id), 200, 35);
+    const theirs = wcsFromHeader(Header.from(tpvCards(w)));
+    for (const [x, y] of [[0, 0], [2047, 4095], [1000.3, 17.8]]) {
+      const a = tpvPixToSky(w, x, y), b = theirs.pixToSky(x, y);
+      const sep = Math.hypot((a.ra - b.ra) * Math.cos((a.dec * Math.PI) / 180), a.dec - b.dec);
+      assert.ok(sep * 3.6e6 < 0.01, `${id} (${x}, ${y}): ${sep * 3.6e6} mas apart`);
+    }
+  }
+});
