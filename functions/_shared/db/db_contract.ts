@@ -642,6 +642,12 @@ export function dbContract(name: string, open: OpenDb | null): void {
     assert.ok(isForeignKeyViolation(wrong));
     const [n] = await db.query<{ n: number }>("SELECT count(*) AS n FROM provenance_tags");
     assert.equal(n.n, 3);
+    // ids not given by the client come from gen_random_uuid() (version 4)
+    const ids = await db.query<{ id: string }>("SELECT id FROM provenance_tags");
+    for (const { id } of ids) {
+      assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    assert.equal(new Set(ids.map((r) => r.id)).size, 3);
   });
 
   test("coneSearch: the healpix range join finds exactly the objects in the cone", async (db) => {

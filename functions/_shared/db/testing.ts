@@ -9,7 +9,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { migrate } from "./migrate.ts";
 import { openPglite, PgliteDb } from "./pglite.ts";
-import { openPostgres, type PostgresDb } from "./postgres.ts";
+import { openPostgres, type PostgresDb, type PostgresOptions } from "./postgres.ts";
 
 /** A scratch database: its URL and how to drop it. */
 export interface ScratchDatabase {
@@ -55,10 +55,10 @@ export async function createScratchDatabase(serverUrl: string): Promise<ScratchD
  */
 export async function openScratchPostgres(
   serverUrl: string,
-  options: { poolSize?: number } = {},
+  options: Omit<PostgresOptions, "url"> = {},
 ): Promise<PostgresDb> {
   const scratch = await createScratchDatabase(serverUrl);
-  const db = openPostgres({ url: scratch.url, poolSize: options.poolSize });
+  const db = openPostgres({ ...options, url: scratch.url });
   const close = db.close.bind(db);
   db.close = async () => {
     await close();
