@@ -12,6 +12,7 @@
 typedef struct {
   int gaussian;
   double beta, inv_s2; /* Moffat: 1 / alpha^2; Gaussian: 1 / sigma^2 (major axis) */
+  int ibeta;           /* beta 2, 3, 4 -> 2, 3, 4; 2.5 -> 25; 4.5 -> 45; else 0 */
   double inv_q2, ct, st;
 } profile;
 
@@ -20,7 +21,15 @@ static double profile_at(const profile *p, double dx, double dy) {
   double v = -dx * p->st + dy * p->ct;
   double r2 = (u * u + v * v * p->inv_q2) * p->inv_s2;
   if (p->gaussian) return exp(-0.5 * r2);
-  return exp(-p->beta * log1p(r2));
+  double t = 1.0 + r2;
+  switch (p->ibeta) { /* common betas without pow */
+    case 2: return 1.0 / (t * t);
+    case 3: return 1.0 / (t * t * t);
+    case 4: return 1.0 / ((t * t) * (t * t));
+    case 25: return 1.0 / (t * t * sqrt(t));
+    case 45: return 1.0 / ((t * t) * (t * t) * sqrt(t));
+    default: return exp(-p->beta * log1p(r2));
+  }
 }
 
 sd_status sd_render_stars(float *img, int32_t nx, int32_t ny, const double *x, const double *y,
@@ -60,6 +69,8 @@ sd_status sd_render_stars(float *img, int32_t nx, int32_t ny, const double *x, c
     profile p;
     p.gaussian = o.profile == 1.0;
     p.beta = o.beta;
+    p.ibeta = o.beta == 2.0 ? 2 : o.beta == 3.0 ? 3 : o.beta == 4.0 ? 4 : o.beta == 2.5 ? 25
+              : o.beta == 4.5 ? 45 : 0;
     if (p.gaussian) {
       double sig = fwhm / (2.0 * sqrt(2.0 * log(2.0)));
       p.inv_s2 = 1.0 / (sig * sig);
