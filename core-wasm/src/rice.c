@@ -40,96 +40,91 @@ static int32_t widen(uint32_t v, int bbits) {
   return (int32_t)v;
 }
 
-/* Bit reader over a byte buffer, most significant bit first: the next unread bit is
- * the top bit of acc; `avail` bits of acc are valid (the rest are zero). */
-typedef struct {
-  const uint8_t *in;
-  size_t len;
-  size_t pos;
-  uint64_t acc;
-  int avail;
-} bit_reader;
+/* Decodes one tile. The bit reader lives in local variables (no pointers to it), so
+ * the compiler keeps it in registers; that matters in WASM, where anything whose
+ * address is taken goes to linear memory. `acc` holds the next unread bits at its
+ * top, `avail` of them valid (the rest zero); bytes are appended from `pos`. */
+#define RICE_REFILL()                                          \
+  do {                                                         \
+    while (avail <= 56 && pos < nin) {                         \
+      acc |= (uint64_t)in[pos++] << (56 - avail);              \
+      avail += 8;                                              \
+    }                                                          \
+  } while (0)
 
-static inline void br_refill(bit_reader *r) {
-  while (r->avail <= 56 && r->pos < r->len) {
-    r->acc |= (uint64_t)r->in[r->pos++] << (56 - r->avail);
-    r->avail += 8;
-  }
-}
-
-/* Takes k (<= 32) bits; returns 0 in *ok when the input ends first. */
-static inline uint32_t br_take(bit_reader *r, int k, int *ok) {
-  if (k == 0) return 0;
-  if (r->avail < k) {
-    br_refill(r);
-    if (r->avail < k) {
-      *ok = 0;
-      return 0;
-    }
-  }
-  uint32_t v = (uint32_t)(r->acc >> (64 - k));
-  r->acc <<= k;
-  r->avail -= k;
-  return v;
-}
-
-/* Counts 0 bits up to and including the next 1 bit; returns the zero count or -1 at the end. */
-static inline int64_t br_unary(bit_reader *r) {
-  int64_t zeros = 0;
-  for (;;) {
-    if (r->avail == 0 || r->acc == 0) {
-      zeros += r->avail;
-      r->acc = 0;
-      r->avail = 0;
-      if (r->pos >= r->len) return -1;
-      br_refill(r);
-      continue;
-    }
-    int nz = __builtin_clzll(r->acc);
-    /* acc != 0 and bits past avail are zero, so nz < avail */
-    zeros += nz;
-    int used = nz + 1;
-    r->acc = used == 64 ? 0 : r->acc << used;
-    r->avail -= used;
-    return zeros;
-  }
-}
+/* v = next k (1..32) bits, or return SD_ERR_CORRUPT when the input ends */
+#define RICE_TAKE(v, k)                                        \
+  do {                                                         \
+    if (avail < (k)) {                                         \
+      RICE_REFILL();                                           \
+      if (avail < (k)) return SD_ERR_CORRUPT;                  \
+    }                                                          \
+    (v) = (uint32_t)(acc >> (64 - (k)));                       \
+    acc <<= (k);                                               \
+    avail -= (k);                                              \
+  } while (0)
 
 static sd_status decode_one(const uint8_t *in, size_t nin, const rice_params *p, int32_t bytepix,
                             int32_t blocksize, int32_t *out, size_t n) {
   if (n == 0) return SD_OK;
   if (nin < (size_t)bytepix) return SD_ERR_CORRUPT;
-  uint32_t mask = (p->bbits == 32) ? 0xffffffffu : ((1u << p->bbits) - 1);
+  const int fsbits = p->fsbits, fsmax = p->fsmax, bbits = p->bbits;
+  const uint32_t mask = (bbits == 32) ? 0xffffffffu : ((1u << bbits) - 1);
   uint32_t last = 0;
   for (int32_t i = 0; i < bytepix; i++) last = (last << 8) | in[i];
-  bit_reader r = {in, nin, (size_t)bytepix, 0, 0};
-  int ok = 1;
+  size_t pos = (size_t)bytepix;
+  uint64_t acc = 0;
+  int avail = 0;
   for (size_t i = 0; i < n; i += (size_t)blocksize) {
     size_t m = n - i < (size_t)blocksize ? n - i : (size_t)blocksize;
-    int fs = (int)br_take(&r, p->fsbits, &ok) - 1;
-    if (!ok) return SD_ERR_CORRUPT;
+    uint32_t code;
+    RICE_TAKE(code, fsbits);
+    int fs = (int)code - 1;
+    int32_t *o = out + i;
     if (fs < 0) {
-      int32_t v = widen(last, p->bbits);
-      for (size_t j = 0; j < m; j++) out[i + j] = v;
+      int32_t v = widen(last, bbits);
+      for (size_t j = 0; j < m; j++) o[j] = v;
+      continue;
+    }
+    if (fs == fsmax) {
+      for (size_t j = 0; j < m; j++) {
+        uint32_t diff;
+        RICE_TAKE(diff, bbits);
+        uint32_t d = (diff & 1u) ? ~(diff >> 1) : (diff >> 1);
+        last = (last + d) & mask;
+        o[j] = widen(last, bbits);
+      }
       continue;
     }
     for (size_t j = 0; j < m; j++) {
-      uint32_t diff;
-      if (fs == p->fsmax) {
-        diff = br_take(&r, p->bbits, &ok);
-      } else {
-        int64_t top = br_unary(&r);
-        if (top < 0 || top > (int64_t)mask) return SD_ERR_CORRUPT;
-        diff = ((uint32_t)top << fs) | br_take(&r, fs, &ok);
+      /* unary part: zeros up to the next 1 bit */
+      uint32_t top = 0;
+      for (;;) {
+        if (acc != 0) break;
+        top += (uint32_t)avail;
+        avail = 0;
+        if (pos >= nin) return SD_ERR_CORRUPT;
+        RICE_REFILL();
+        if (top > mask) return SD_ERR_CORRUPT;
       }
-      if (!ok) return SD_ERR_CORRUPT;
+      int nz = __builtin_clzll(acc); /* < avail: bits past avail are zero */
+      top += (uint32_t)nz;
+      if (top > mask) return SD_ERR_CORRUPT;
+      acc = (nz == 63) ? 0 : acc << (nz + 1);
+      avail -= nz + 1;
+      uint32_t low = 0;
+      if (fs > 0) RICE_TAKE(low, fs);
+      uint32_t diff = (top << fs) | low;
       uint32_t d = (diff & 1u) ? ~(diff >> 1) : (diff >> 1);
       last = (last + d) & mask;
-      out[i + j] = widen(last, p->bbits);
+      o[j] = widen(last, bbits);
     }
   }
   return SD_OK;
 }
+
+#undef RICE_TAKE
+#undef RICE_REFILL
 
 sd_status sd_rice_decode_tiles(const uint8_t *heap, size_t heap_len, const uint32_t *offsets,
                                const uint32_t *lengths, const uint32_t *counts, int32_t ntiles,

@@ -11,12 +11,97 @@
  *   `fpack -q 4` (RICE_1, SUBTRACTIVE_DITHER_1); `ref: "funpack"` is funpack's time
  *   on the same file (one process, writing its output to disk).
  * - fits/compress_rice: writeFits of the float32 image with RICE_1 quantization.
+ * - fits/rice_decode_kernel: sd_rice_decode_tiles alone on that file's tiles, in WASM
+ *   SIMD with the inputs already in WASM memory; `native_ms` and `ratio` (WASM / native)
+ *   when core-wasm/build/libsd_core.so exists (`make -C core-wasm native`), called
+ *   through Deno FFI on the same inputs.
  *
  * @module
  */
 import type { BenchFigure, FigureGroup } from "../figure.ts";
 import { peakMemoryMb } from "../figure.ts";
 import { openFits, readFits, writeFits } from "../../functions/_shared/fits/mod.ts";
+import { getCore } from "../../core-wasm/mod.ts";
+
+/** The Rice tiles of a tile-compressed HDU: heap, offsets, lengths, counts. */
+async function riceTiles(fz: Uint8Array) {
+  const hdu = await (await openFits(fz)).hdu("SCI");
+  const h = hdu.storedHeader;
+  const data = await hdu.readRawData();
+  const naxis1 = h.getNumber("NAXIS1")!, nrows = h.getNumber("NAXIS2")!;
+  const width = h.getNumber("ZNAXIS1")!;
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const offsets = new Uint32Array(nrows), lengths = new Uint32Array(nrows);
+  const counts = new Uint32Array(nrows).fill(width);
+  for (let t = 0; t < nrows; t++) {
+    lengths[t] = dv.getUint32(t * naxis1);
+    offsets[t] = dv.getUint32(t * naxis1 + 4);
+  }
+  return { heap: data.slice(naxis1 * nrows), offsets, lengths, counts, n: width * nrows };
+}
+
+/** Times sd_rice_decode_tiles in WASM (inputs already in memory) and natively through FFI. */
+async function riceKernel(
+  fz: Uint8Array,
+  repeat: number,
+): Promise<{ wasm: number; native?: number }> {
+  const { heap, offsets, lengths, counts, n } = await riceTiles(fz);
+  const core = getCore("simd");
+  const u8 = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const wasm = await core.scope(async (s) => {
+    const ph = s.copyIn(heap), po = s.copyIn(u8(offsets)), pl = s.copyIn(u8(lengths));
+    const pc = s.copyIn(u8(counts)), out = s.i32(n);
+    return await best(
+      () =>
+        core.call("sd_rice_decode_tiles", ph, heap.length, po, pl, pc, counts.length, 4, 32, out),
+      repeat,
+    );
+  });
+  const so = new URL("../../core-wasm/build/libsd_core.so", import.meta.url).pathname;
+  let native: number | undefined;
+  try {
+    const lib = Deno.dlopen(so, {
+      sd_rice_decode_tiles: {
+        parameters: [
+          "buffer",
+          "usize",
+          "buffer",
+          "buffer",
+          "buffer",
+          "i32",
+          "i32",
+          "i32",
+          "buffer",
+        ],
+        result: "i32",
+      },
+    });
+    const out = new Int32Array(n);
+    native = await best(() => {
+      const st = lib.symbols.sd_rice_decode_tiles(
+        heap,
+        BigInt(heap.length),
+        offsets,
+        lengths,
+        counts,
+        counts.length,
+        4,
+        32,
+        out,
+      );
+      if (st !== 0) throw new Error(`native sd_rice_decode_tiles: status ${st}`);
+    }, repeat);
+    lib.close();
+  } catch (err) {
+    if (
+      !(err instanceof Error) ||
+      !/cannot open|No such file|not found|undefined symbol/i.test(err.message)
+    ) {
+      throw err;
+    }
+  }
+  return { wasm, native };
+}
 
 async function best(fn: () => unknown | Promise<unknown>, repeat: number): Promise<number> {
   let t = Infinity;
@@ -114,6 +199,15 @@ const benchFits: FigureGroup = async function* ({ small, progress }) {
       repeat,
     );
     yield figure("compress_rice", tComp, (n * 4) / 2 ** 20);
+    const k = await riceKernel(fz, repeat);
+    yield figure("rice_decode_kernel", k.wasm, (n * 4) / 2 ** 20, {
+      ...(k.native !== undefined
+        ? {
+          native_ms: Math.round(k.native * 10) / 10,
+          ratio: Math.round((k.wasm / k.native) * 100) / 100,
+        }
+        : {}),
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
