@@ -326,9 +326,10 @@ sd_status sd_psf_model_length(int32_t size, int32_t degree, int32_t *length);
  * and rejects stars whose residual exceeds median + reject_sigma x max(1.4826 MAD, median / 2).
  * A few forward-model rounds then fit the residual between the stars and the model rendered at
  * them and resampled the same way (undoing the blur of the double interpolation). Stars whose
- * stamp (plus the Lanczos margin) leaves the image or holds a masked pixel are not used; the
- * degree is lowered while there are fewer than 2 x nterms stars. model must hold
- * sd_psf_model_length floats; used[i] (NULL allowed) tells which stars were kept.
+ * stamp (plus the Lanczos margin) leaves the image or holds a masked pixel (any flags bit,
+ * weight <= 0 or non-finite) are not used; the degree is lowered while there are fewer than
+ * 2 x nterms stars. model must hold sd_psf_model_length floats; used[i] (NULL allowed) tells
+ * which stars were kept.
  * SD_ERR_EMPTY when no star is usable.
  */
 sd_status sd_psf_fit(const float *img, const float *weight, const uint16_t *flags, int32_t nx,
