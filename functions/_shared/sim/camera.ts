@@ -343,7 +343,10 @@ function renderCcd(
   const ccd = cam.ccd(id);
   const { ccdNx: nx, ccdNy: ny } = cam.options;
   const { nx: rawNx, ny: rawNy } = cam.rawSize;
-  const rng = new Rng(hashSeed(e.seed, ccd.ccdnum, 2));
+  // one generator per effect, so switching one off leaves the others unchanged
+  const crRng = new Rng(hashSeed(e.seed, ccd.ccdnum, 2));
+  const satRng = new Rng(hashSeed(e.seed, ccd.ccdnum, 3));
+  const biasRng = new Rng(hashSeed(e.seed, ccd.ccdnum, 4));
   const wcs = ccdWcs(cam, ccd, e.ra, e.dec);
   const f0 = e.seeing / cam.pixelScale;
   const fwhmPoly = ccdFwhmPoly(cam, ccd, f0, e.fwhmRadial, tilt[0], tilt[1]);
@@ -503,28 +506,28 @@ function renderCcd(
   const lines: SimLine[] = [];
   if (e.cosmics && e.type !== "flat") {
     const area = (nx * ny) / (2048 * 4096);
-    const n = rng.poisson(e.cosmicRate * Math.max(e.exptime, 1) * area);
+    const n = crRng.poisson(e.cosmicRate * Math.max(e.exptime, 1) * area);
     for (let i = 0; i < n; i++) {
-      const x0 = rng.range(0, nx), y0 = rng.range(0, ny);
-      const len = rng.logUniform(0.5, 15), ang = rng.range(0, 2 * Math.PI);
+      const x0 = crRng.range(0, nx), y0 = crRng.range(0, ny);
+      const len = crRng.logUniform(0.5, 15), ang = crRng.range(0, 2 * Math.PI);
       lines.push({
         x0,
         y0,
         x1: x0 + len * Math.cos(ang),
         y1: y0 + len * Math.sin(ang),
-        flux: rng.logUniform(300, 5000),
+        flux: crRng.logUniform(300, 5000),
         sigma: 0,
       });
     }
   }
-  if (e.type === "science" && rng.uniform() < e.satelliteProbability) {
-    const y0 = rng.range(0, ny), y1 = rng.range(0, ny);
+  if (e.type === "science" && satRng.uniform() < e.satelliteProbability) {
+    const y0 = satRng.range(0, ny), y1 = satRng.range(0, ny);
     lines.push({
       x0: -10,
       y0,
       x1: nx + 10,
       y1,
-      flux: rng.logUniform(200, 3000),
+      flux: satRng.logUniform(200, 3000),
       sigma: f0 / 2.355,
     });
   }
@@ -541,9 +544,9 @@ function renderCcd(
   const biasCols: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
   geo.forEach((g, i) => {
     const amp = ccd.amps[i];
-    const level = amp.biasLevel + rng.normal(0, 1.5);
+    const level = amp.biasLevel + biasRng.normal(0, 1.5);
     biasLevels[i] = level;
-    const phase = rng.range(0, 2 * Math.PI), cycles = rng.range(0.5, 2);
+    const phase = biasRng.range(0, 2 * Math.PI), cycles = biasRng.range(0.5, 2);
     const biasRow = new Float32Array(rawNy);
     for (let y = 0; y < rawNy; y++) {
       biasRow[y] = amp.biasDrift * Math.sin(phase + (2 * Math.PI * cycles * y) / rawNy);

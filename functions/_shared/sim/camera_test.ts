@@ -114,3 +114,35 @@ Deno.test("tpvCards: the wcs module reads the header to the same mapping the ren
     }
   }
 });
+
+Deno.test("renderExposure: saturated stars bleed along their column; cosmic rays add charge", () => {
+  const bright = new SimSky({ seed: 5, starBrightMag: 9, starFaintMag: 14, starsPerDeg2: 20000 });
+  const c = renderExposure(cam, bright, { ...spec, cosmics: false }).ccds[0];
+  const ccd = cam.ccd(c.id);
+  const geo = cam.rawGeometry();
+  let trails = 0;
+  for (const t of c.truth) {
+    if (t.kind !== "star" || t.fluxE < 5 * ccd.amps[0].fullWell * 20) continue;
+    const i = t.x >= 128 ? 0 : 1, amp = ccd.amps[i], g = geo[i];
+    const rx = Math.round(t.x) - g.trim.x0 + g.data.x0;
+    let run = 0;
+    for (let y = g.data.y0; y < g.data.y1; y++) {
+      if (c.raw[y * c.rawNx + rx] >= amp.saturation - 5 * amp.readNoise / amp.gain) run++;
+    }
+    if (run >= 5) trails++;
+  }
+  assert.ok(trails > 0, "no bleed trail found");
+  // cosmic rays: the same exposure with and without them differs by positive tracks only
+  const withCr = renderExposure(cam, sky, { ...spec, exptime: 300 }).ccds[0];
+  const noCr = renderExposure(cam, sky, { ...spec, exptime: 300, cosmics: false }).ccds[0];
+  let more = 0, less = 0;
+  for (let i = 0; i < withCr.raw.length; i++) {
+    const d = withCr.raw[i] - noCr.raw[i];
+    if (d > 20) more++;
+    if (d < -20) less++;
+  }
+  assert.ok(
+    more > 10 && less === 0 && withCr.biasLevels[0] === noCr.biasLevels[0],
+    `cosmic-ray pixels ${more}, negative ${less}`,
+  );
+});
