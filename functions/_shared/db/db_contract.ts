@@ -403,6 +403,17 @@ export function dbContract(name: string, open: OpenDb | null): void {
     try {
       await Deno.writeTextFile(`${dir}/0001_first.sql`, "CREATE TABLE first (x integer);");
       assert.deepStrictEqual((await migrate(db, { dir })).applied, ["0001"]);
+      // older code (a directory without 0001) reports the newer migration, changes nothing
+      const older = await Deno.makeTempDir({ prefix: "skydiff_migrate_" });
+      try {
+        assert.deepStrictEqual(await migrate(db, { dir: older }), {
+          applied: [],
+          alreadyApplied: [],
+          unknown: ["0001"],
+        });
+      } finally {
+        await Deno.remove(older);
+      }
       await Deno.writeTextFile(`${dir}/0001_first.sql`, "CREATE TABLE first (x bigint);");
       await Deno.writeTextFile(`${dir}/0002_second.sql`, "CREATE TABLE second (x integer);");
       const err = await rejection(migrate(db, { dir }));
