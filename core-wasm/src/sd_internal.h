@@ -118,8 +118,12 @@ static inline void sd_moments_mean_std(sd_moments m, float pivot, double *mean, 
 
 /* Rearranges x[0..n) so that x[k] is the k-th smallest value (Hoare selection with a
  * median-of-three pivot); returns it. n > 0, k < n. */
-static inline float sd_select(float *x, size_t n, size_t k) {
-  size_t lo = 0, hi = n - 1;
+static inline float sd_select_within(float *x, size_t k, size_t lo, size_t hi);
+static inline float sd_select(float *x, size_t n, size_t k) { return sd_select_within(x, k, 0, n - 1); }
+
+/* As sd_select, when x is already partitioned so that the k-th smallest lies in x[lo..hi]
+ * (everything before lo is <= it, everything after hi is >= it). */
+static inline float sd_select_within(float *x, size_t k, size_t lo, size_t hi) {
   while (hi > lo) {
     size_t mid = lo + (hi - lo) / 2;
     float a = x[lo], b = x[mid], c = x[hi];
@@ -148,11 +152,14 @@ static inline float sd_select(float *x, size_t n, size_t k) {
   return x[k];
 }
 
-/* Median of x[0..n) (rearranges x); mean of the two middle values when n is even. */
-static inline double sd_median_inplace(float *x, size_t n) {
+/* Median of x[0..n) (rearranges x); mean of the two middle values when n is even.
+ * split: x[0..split) <= x[split..n) already holds (0 when nothing is known). */
+static inline double sd_median_split(float *x, size_t n, size_t split) {
   if (n == 0) return 0.0;
   size_t k = n / 2;
-  float hi = sd_select(x, n, k);
+  float hi = (split > 0 && split < n) ? (k < split ? sd_select_within(x, k, 0, split - 1)
+                                                  : sd_select_within(x, k, split, n - 1))
+                                      : sd_select(x, n, k);
   if (n % 2 == 1) return hi;
   /* the largest of x[0..k) is the other middle value */
   float lo = x[0];
@@ -160,5 +167,8 @@ static inline double sd_median_inplace(float *x, size_t n) {
     if (x[i] > lo) lo = x[i];
   return 0.5 * ((double)lo + (double)hi);
 }
+
+/* Median of x[0..n) (rearranges x). */
+static inline double sd_median_inplace(float *x, size_t n) { return sd_median_split(x, n, 0); }
 
 #endif /* SD_INTERNAL_H */

@@ -3,14 +3,17 @@
 
 #include "sd_internal.h"
 
-/* Keeps the values of x[0..n) within [lo, hi], in place; returns how many. */
-static size_t compact_range(float *x, size_t n, float lo, float hi) {
-  size_t k = 0;
+/* Keeps the values of x[0..n) within [lo, hi], in place and in order; returns how many,
+ * and in *split how many of the kept ones came from x[0..split). */
+static size_t compact_range(float *x, size_t n, float lo, float hi, size_t *split) {
+  size_t k = 0, before = 0;
   for (size_t i = 0; i < n; i++) {
     float v = x[i];
     x[k] = v;
     k += (v >= lo && v <= hi);
+    if (i + 1 == *split) before = k;
   }
+  *split = before;
   return k;
 }
 
@@ -38,8 +41,10 @@ sd_status sd_stats_clipped(const float *data, const uint16_t *mask, int32_t n, u
 
   double median = 0.0, mean = 0.0, std = 0.0;
   int32_t iter = 0;
+  size_t split = 0; /* buf[0..split) <= buf[split..m) after each selection */
   for (;;) {
-    median = sd_median_inplace(buf, m);
+    median = sd_median_split(buf, m, split);
+    split = m / 2;
     sd_moments mo = sd_moments_range(buf, m, -INFINITY, INFINITY, (float)median);
     sd_moments_mean_std(mo, (float)median, &mean, &std);
     if (iter >= max_iter) break;
@@ -47,7 +52,7 @@ sd_status sd_stats_clipped(const float *data, const uint16_t *mask, int32_t n, u
     sd_moments kept = sd_moments_range(buf, m, lo, hi, (float)median);
     iter++;
     if ((size_t)kept.n == m || kept.n == 0) break;
-    m = compact_range(buf, m, lo, hi);
+    m = compact_range(buf, m, lo, hi, &split);
   }
 
   /* buf holds the kept values; MAD from their absolute deviations */

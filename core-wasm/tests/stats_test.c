@@ -32,6 +32,23 @@ static void test_select_matches_sort(void) {
   }
 }
 
+static void test_median_split_matches_sort(void) {
+  sd_test_rng r = {4321};
+  for (int trial = 0; trial < 200; trial++) {
+    size_t n = 2 + sd_test_next(&r) % 200;
+    float *x = malloc(n * sizeof(float)), *s = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) x[i] = (float)(sd_test_next(&r) % 23);
+    memcpy(s, x, n * sizeof(float));
+    qsort(s, n, sizeof(float), cmp_float);
+    size_t split = 1 + sd_test_next(&r) % (n - 1);
+    sd_select(x, n, split); /* x[0..split) <= x[split..n) */
+    double want = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    CHECK_CLOSE(sd_median_split(x, n, split), want, 0);
+    free(x);
+    free(s);
+  }
+}
+
 static void test_stats_gaussian_with_outliers(void) {
   sd_test_rng r = {777};
   const int n = 200000;
@@ -87,6 +104,7 @@ static void test_stats_errors(void) {
 
 int main(void) {
   RUN(test_select_matches_sort);
+  RUN(test_median_split_matches_sort);
   RUN(test_stats_gaussian_with_outliers);
   RUN(test_stats_small_exact);
   RUN(test_stats_errors);
