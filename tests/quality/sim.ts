@@ -15,6 +15,11 @@
  *   amplifiers (ADU); target 0.05.
  * - sim/gain_ptc: largest |photon-transfer gain / header gain - 1| over the
  *   amplifiers, from two dome flats and two biases; target 0.02.
+ * - sim/master_flat_excess_noise: rms of (master flat / true flat - 1) over the
+ *   photon noise expected from the two flats: |ratio - 1|; target 0.05.
+ * - sim/master_bias_excess_noise: rms of (master bias - true fixed bias pattern)
+ *   over the read noise expected from two frames (with the overscan row median's noise):
+ *   |ratio - 1|; target 0.05.
  *
  * @module
  */
@@ -24,6 +29,7 @@ import { SimCam } from "../../functions/_shared/instruments/simcam.ts";
 import { ccdFlat, type RenderedCcd, renderExposure } from "../../functions/_shared/sim/camera.ts";
 import { SimSky } from "../../functions/_shared/sim/sky.ts";
 import { aperture, clippedMeanVar, fitMoffat, median, rawToElectrons } from "./_sim_measure.ts";
+import { masterBias, masterFlat } from "../../functions/_shared/calibration/master.ts";
 
 function layoutOf(cam: SimCam, c: RenderedCcd) {
   return cam.layout(Header.from([["NAXIS1", c.rawNx], ["NAXIS2", c.rawNy], ...c.cards]));
@@ -169,4 +175,42 @@ export default async function* sim(opts: FigureOptions): AsyncIterable<QualityFi
     }
   }
   yield { ...target("sim/gain_ptc", gainWorst, 0.02), ratios: gains };
+
+  // master bias and flat from the same frames, against the truth
+  let flatExcess = 0, biasExcess = 0;
+  for (const [k, c] of f1.entries()) {
+    const lay = layoutOf(cam, c);
+    const ccd = cam.ccd(c.id);
+    const bias = masterBias([b1[k], b2[k]].map((x) => ({ raw: x.raw, layout: lay })));
+    const flat = masterFlat([f1[k], f2[k]].map((x) => ({ raw: x.raw, layout: lay })), bias);
+    const truth = flats.get(c.id) ?? ccdFlat(cam, ccd);
+    const tmed = median(truth);
+    let r2 = 0, e2 = 0, n = 0;
+    for (let i = 0; i < truth.length; i++) {
+      const t = truth[i] / tmed;
+      r2 += (flat.image[i] / t - 1) ** 2;
+      e2 += 1 / (2 * 20000 * truth[i]); // photon noise of the mean of two 20000 e- flats
+      n++;
+    }
+    flatExcess = Math.max(flatExcess, Math.abs(Math.sqrt(r2 / e2) - 1));
+    // the master bias holds the fixed column pattern, to the read noise of two frames
+    let b2s = 0, bn = 0;
+    let expect = 0;
+    cam.rawGeometry().forEach((g, i) => {
+      const amp = ccd.amps[i];
+      for (let y = 0; y < lay.ny; y++) {
+        for (let x = g.data.x0; x < g.data.x1; x++) {
+          const tx = x - g.data.x0 + g.trim.x0;
+          b2s += (bias.image[y * lay.nx + tx] - b1[k].biasCols[i][x]) ** 2;
+          bn++;
+        }
+      }
+      // per frame: read noise and rounding, plus the overscan row median's own noise
+      const rn2 = (amp.readNoise / amp.gain) ** 2 + 1 / 12;
+      expect += (g.data.x1 - g.data.x0) * lay.ny * (rn2 / 2) * (1 + Math.PI / 2 / 50);
+    });
+    biasExcess = Math.max(biasExcess, Math.abs(Math.sqrt(b2s / expect) - 1));
+  }
+  yield target("sim/master_flat_excess_noise", flatExcess, 0.05);
+  yield target("sim/master_bias_excess_noise", biasExcess, 0.05);
 }
