@@ -7,10 +7,9 @@
  * be included too. It is found top-down: a base pixel is dropped when its
  * centre is farther than radius + (its maximal radius), emitted whole when its
  * centre is closer than radius - (its maximal radius), and split into its four
- * children otherwise. Splitting stops at the requested order, at order 24, or
- * when the boundary cells of one level would exceed `maxCells`; the cells still
- * undecided at that level are then emitted whole (still conservative, just
- * coarser).
+ * children otherwise. Splitting stops at the requested order or when the
+ * boundary cells of one level would exceed `maxCells`; the cells still undecided
+ * at that level are then emitted whole (still conservative, just coarser).
  *
  * @module
  */
@@ -27,30 +26,32 @@ export interface ConeOptions {
   maxCells?: number;
 }
 
-/** Cells (level, pixel) wholly or possibly inside the cone; pixels at levels <= 24. */
+/**
+ * Cells (level, pixel) wholly or possibly inside the cone. Pixels are numbers up
+ * to level 24 and bigints above (only reached when order > 24).
+ */
 function coverCells(
   order: number,
   raDeg: number,
   decDeg: number,
   radiusDeg: number,
   maxCells: number,
-): Array<[number, number]> {
+): Array<[number, number | bigint]> {
   if (!Number.isFinite(radiusDeg) || radiusDeg < 0) {
     throw new RangeError(`cone radius ${radiusDeg} must be a finite number >= 0`);
   }
   if (!Number.isFinite(raDeg) || !Number.isFinite(decDeg) || Math.abs(decDeg) > 90) {
     throw new RangeError(`invalid cone centre ra=${raDeg} dec=${decDeg}`);
   }
-  const out: Array<[number, number]> = [];
+  const out: Array<[number, number | bigint]> = [];
   if (radiusDeg >= 180) {
     for (let p = 0; p < 12; p++) out.push([0, p]);
     return out;
   }
-  const depth = Math.min(order, MAX_NUMBER_ORDER);
-  let candidates = Array.from({ length: 12 }, (_, i) => i);
+  let candidates: Array<number | bigint> = Array.from({ length: 12 }, (_, i) => i);
   for (let level = 0;; level++) {
     const rad = maxPixelRadiusDeg(level);
-    const undecided: number[] = [];
+    const undecided: Array<number | bigint> = [];
     for (const p of candidates) {
       const c = pix2angNest(level, p);
       const d = angularSeparationDeg(raDeg, decDeg, c.ra, c.dec);
@@ -58,12 +59,21 @@ function coverCells(
       if (d + rad <= radiusDeg) out.push([level, p]);
       else undecided.push(p);
     }
-    if (level >= depth || undecided.length * 4 > maxCells) {
+    if (level >= order || undecided.length * 4 > maxCells) {
       for (const p of undecided) out.push([level, p]);
       return out;
     }
     candidates = [];
-    for (const p of undecided) candidates.push(4 * p, 4 * p + 1, 4 * p + 2, 4 * p + 3);
+    if (level + 1 <= MAX_NUMBER_ORDER) {
+      for (const p of undecided as number[]) {
+        candidates.push(4 * p, 4 * p + 1, 4 * p + 2, 4 * p + 3);
+      }
+    } else {
+      for (const p of undecided) {
+        const b = BigInt(p) << 2n;
+        candidates.push(b, b + 1n, b + 2n, b + 3n);
+      }
+    }
   }
 }
 
@@ -100,7 +110,7 @@ export function coneRanges(
   const cells = coverCells(order, raDeg, decDeg, radiusDeg, options.maxCells ?? 4096);
   const ranges = cells.map(([level, p]): [number, number] => {
     const f = 4 ** (order - level);
-    return [p * f, (p + 1) * f];
+    return [Number(p) * f, (Number(p) + 1) * f];
   });
   return mergeSorted(ranges);
 }
@@ -119,7 +129,7 @@ export function coneRangesBig(
   const cells = coverCells(order, raDeg, decDeg, radiusDeg, options.maxCells ?? 4096);
   const ranges = cells.map(([level, p]): [bigint, bigint] => {
     const shift = BigInt(2 * (order - level));
-    return [BigInt(p) << shift, BigInt(p + 1) << shift];
+    return [BigInt(p) << shift, (BigInt(p) + 1n) << shift];
   });
   return mergeSorted(ranges);
 }
