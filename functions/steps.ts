@@ -8,6 +8,10 @@ import type { Handler } from "./_shared/runtime/handler.ts";
 import type { StepDefinition } from "./_shared/runtime/step.ts";
 import { handleHeaderSummary } from "./headersummary/handler.ts";
 import { headerSummaryStep } from "./headersummary/step.ts";
+import { handlePreprocessing } from "./preprocessing/handler.ts";
+import { preprocessingStep } from "./preprocessing/step.ts";
+import { handleExtraction } from "./extraction/handler.ts";
+import { extractionStep } from "./extraction/step.ts";
 
 /** A step and its handler. */
 export interface StepEntry {
@@ -19,6 +23,8 @@ export interface StepEntry {
 /** The steps, in no particular order. */
 export const STEPS: readonly StepEntry[] = [
   { step: headerSummaryStep, handler: handleHeaderSummary },
+  { step: preprocessingStep, handler: handlePreprocessing },
+  { step: extractionStep, handler: handleExtraction },
 ];
 
 /** Handlers by process name, for the dispatcher. */

@@ -15,7 +15,8 @@ import { ensureProvenance } from "../_shared/db/provenances.ts";
 import { enumCode, PROCESS } from "../_shared/db/enums.ts";
 import { objectSource } from "../_shared/fits/source.ts";
 import { InputError } from "../_shared/errors.ts";
-import { openFits } from "../_shared/fits/reader.ts";
+import { type FitsFile, openFits } from "../_shared/fits/reader.ts";
+import { getInstrument } from "../_shared/instruments/registry.ts";
 import type { Header } from "../_shared/fits/header.ts";
 import { formatMessage, newTraceId, type StepMessage } from "../_shared/message.ts";
 import type { Process } from "../_shared/processes.ts";
@@ -130,7 +131,13 @@ export function exposureFields(header: Header, file: string): ExposureFields {
 export interface IngestOptions {
   /** The provenance tag the run goes under. @default "default" */
   provenanceTag?: string;
-  /** The first step to queue. @default "headersummary" */
+  /**
+   * The first step to queue: "headersummary" (one message per exposure) or a
+   * per-section step such as "preprocessing" (one message per section of the raw
+   * file, the sections found with the instrument's sectionOf). The default stays
+   * "headersummary" for the platform's step-contract tests; the pipeline chain
+   * passes "preprocessing". @default "headersummary"
+   */
   firstStep?: Process;
   /** The last step of the run. */
   throughStep?: Process;
@@ -143,6 +150,27 @@ export interface IngestResult {
   messages: StepMessage[];
 }
 
+/** Steps that take one message per exposure; every other first step gets one per section. */
+const PER_EXPOSURE: readonly Process[] = ["headersummary"];
+
+/** The sections (CCDs) of a raw file, in file order, by the instrument's sectionOf. */
+export async function rawSections(fits: FitsFile, instrumentName: string): Promise<string[]> {
+  let instrument;
+  try {
+    // every section name the instrument has (SimCam: all 62 DECam names)
+    instrument = getInstrument(instrumentName, { nCcd: 62 });
+  } catch (err) {
+    throw new InputError(`ingest: ${(err as Error).message}`, { card: "INSTRUME" });
+  }
+  const ids: string[] = [];
+  for (const hdu of await fits.hdus()) {
+    if (hdu.index === 0 || hdu.kind !== "image") continue;
+    const id = instrument.sectionOf(hdu.header);
+    if (id !== null) ids.push(id);
+  }
+  return ids;
+}
+
 /** Registers the raw exposure stored at `key` and queues its first step. */
 export async function ingestObject(
   services: Services,
@@ -153,23 +181,31 @@ export async function ingestObject(
   const info = await store.head(key);
   if (!info) throw new InputError(`ingest: object ${key} does not exist`, { key });
   const firstStep = options.firstStep ?? "headersummary";
-  const messageFor = (exposureId: string): StepMessage => ({
+  const perSection = !PER_EXPOSURE.includes(firstStep);
+  const messageFor = (exposureId: string, sectionId?: string): StepMessage => ({
     v: 1,
     step: firstStep,
     exposure_id: exposureId,
+    ...(sectionId ? { section_id: sectionId } : {}),
     provenance_tag: options.provenanceTag ?? "default",
     through_step: options.throughStep,
     trace_id: newTraceId(),
     attempt: 1,
   });
-  const existing = await db.query<{ id: string }>("SELECT id FROM exposures WHERE filepath = $1", [
-    key,
-  ]);
-  if (existing.length > 0) return await resumeIfLost(services, existing[0].id, messageFor);
-
   const fits = await openFits(objectSource(store, key), { name: key });
   const primary = await fits.hdu(0);
   const fields = exposureFields(primary.header, key);
+  const sections = perSection ? await rawSections(fits, fields.instrument) : [];
+  if (perSection && sections.length === 0) {
+    throw new InputError(`ingest: ${key} has no ${fields.instrument} section`, { key });
+  }
+  const messagesFor = (exposureId: string) =>
+    perSection ? sections.map((s) => messageFor(exposureId, s)) : [messageFor(exposureId)];
+  const existing = await db.query<{ id: string }>("SELECT id FROM exposures WHERE filepath = $1", [
+    key,
+  ]);
+  if (existing.length > 0) return await resumeIfLost(services, existing[0].id, messagesFor);
+
   const count = await fits.count();
   const provenance = await ensureProvenance(db, {
     process: "exposure",
@@ -216,27 +252,32 @@ export async function ingestObject(
     ]);
     return { exposureId: row.id, created: false, messages: [] };
   }
-  const message = messageFor(id);
-  await queue.send(formatMessage(message));
-  return { exposureId: id, created: true, messages: [message] };
+  const messages = messagesFor(id);
+  for (const message of messages) await queue.send(formatMessage(message));
+  return { exposureId: id, created: true, messages };
 }
 
 /**
- * A repeated event for a known exposure: if its first step never reported (the
- * process that registered it died before queueing), queue it again; the step is
- * idempotent, so a duplicate costs a lookup, while a lost message would lose the exposure.
+ * A repeated event for a known exposure: queue again each first-step message
+ * (per exposure or per section) that never reported (the process that registered
+ * it died before queueing); the step is idempotent, so a duplicate costs a
+ * lookup, while a lost message would lose the exposure (or a section of it).
  */
 async function resumeIfLost(
   { db, queue }: Services,
   exposureId: string,
-  messageFor: (exposureId: string) => StepMessage,
+  messagesFor: (exposureId: string) => StepMessage[],
 ): Promise<IngestResult> {
-  const message = messageFor(exposureId);
-  const reported = await db.query(
-    "SELECT 1 FROM reports WHERE exposure_id = $1 AND process = $2 LIMIT 1",
-    [exposureId, enumCode(PROCESS, message.step)],
-  );
-  if (reported.length > 0) return { exposureId, created: false, messages: [] };
-  await queue.send(formatMessage(message));
-  return { exposureId, created: false, messages: [message] };
+  const sent: StepMessage[] = [];
+  for (const message of messagesFor(exposureId)) {
+    const reported = await db.query(
+      `SELECT 1 FROM reports WHERE exposure_id = $1 AND process = $2
+          AND section_id IS NOT DISTINCT FROM $3 LIMIT 1`,
+      [exposureId, enumCode(PROCESS, message.step), message.section_id ?? null],
+    );
+    if (reported.length > 0) continue;
+    await queue.send(formatMessage(message));
+    sent.push(message);
+  }
+  return { exposureId, created: false, messages: sent };
 }
