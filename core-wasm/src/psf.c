@@ -503,7 +503,16 @@ sd_status sd_psf_fit(const float *img, const float *weight, const uint16_t *flag
   float *P = (float *)malloc(sizeof(float) * (size_t)S2);
   double *terms = (double *)malloc(sizeof(double) * 45 * (size_t)(n > 0 ? n : 1));
   double mat[45 * 45], work[2 * 45 * 45];
-  if (!vals || !wts || !noise || !res || !tmpd || !keep || !wxs || !bxs || !P || !terms) {
+  /* buffers of the forward-model refinement: a W x W image stamp per star */
+  int W = (S - 1 + os - 1) / os + 10;
+  float *R = (float *)malloc(sizeof(float) * (size_t)W * W);
+  float *g = (float *)malloc(sizeof(float) * (size_t)S2);
+  float *corr = (float *)malloc(sizeof(float) * (size_t)pu_nterms(degree) * S2);
+  float *rtmp = (float *)malloc(sizeof(float) * 2 * (size_t)S * W);
+  double *rtaps = (double *)malloc(sizeof(double) * 24 * (size_t)W);
+  int *rbases = (int *)malloc(sizeof(int) * 2 * (size_t)W);
+  if (!vals || !wts || !noise || !res || !tmpd || !keep || !wxs || !bxs || !P || !terms || !R ||
+      !g || !corr || !rtmp || !rtaps || !rbases) {
     st = SD_ERR_NOMEM;
     goto done;
   }
@@ -685,15 +694,7 @@ sd_status sd_psf_fit(const float *img, const float *weight, const uint16_t *flag
   {
     int T = pu_nterms(deg);
     psf_hdr h = {S, os, deg, T, xc, xs, yc, ys, 0.0};
-    int W = (S - 1 + os - 1) / os + 10;
-    float *R = (float *)malloc(sizeof(float) * (size_t)W * W);
-    float *g = (float *)malloc(sizeof(float) * (size_t)S2);
-    float *corr = (float *)malloc(sizeof(float) * (size_t)T * S2);
-    float *rtmp = (float *)malloc(sizeof(float) * 2 * (size_t)S * W);
-    double *rtaps = (double *)malloc(sizeof(double) * 24 * (size_t)W);
-    int *rbases = (int *)malloc(sizeof(int) * 2 * (size_t)W);
-    int okb = R && g && corr && rtmp && rtaps && rbases;
-    for (int it = 0; okb && it < 10; it++) {
+    for (int it = 0; it < 10; it++) {
       memset(corr, 0, sizeof(float) * (size_t)T * S2);
       for (int32_t s = 0; s < n; s++) {
         if (!keep[s]) continue;
@@ -711,16 +712,6 @@ sd_status sd_psf_fit(const float *img, const float *weight, const uint16_t *flag
         }
       }
       for (int k = 0; k < T * S2; k++) basis[k] += corr[k];
-    }
-    free(R);
-    free(g);
-    free(corr);
-    free(rtmp);
-    free(rtaps);
-    free(rbases);
-    if (!okb) {
-      st = SD_ERR_NOMEM;
-      goto done;
     }
   }
   {
@@ -756,6 +747,12 @@ done:
   free(bxs);
   free(P);
   free(terms);
+  free(R);
+  free(g);
+  free(corr);
+  free(rtmp);
+  free(rtaps);
+  free(rbases);
   return st;
 }
 
