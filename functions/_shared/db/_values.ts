@@ -23,17 +23,19 @@ function normaliseElement(x: unknown): unknown {
   if (typeof x === "bigint") return x.toString();
   if (x instanceof Date) return x.toISOString();
   if (Array.isArray(x)) return x.map(normaliseElement);
-  if (isPlainObject(x)) return JSON.stringify(x);
   return x;
 }
 
 /**
  * One parameter as both adapters send it: undefined -> null, bigint -> decimal
  * text, Date -> ISO 8601 text, plain object -> JSON text (for json/jsonb),
- * arrays element-wise (Postgres arrays); strings, numbers, booleans and
- * Uint8Array (bytea) unchanged. The server types each parameter from the SQL.
+ * arrays element-wise (bigint and Date elements as text; objects stay objects,
+ * serialised by the adapter as JSON for a jsonb parameter or as jsonb[]
+ * elements); strings, numbers, booleans and Uint8Array (bytea) unchanged. The
+ * server types each parameter from the SQL.
  */
 export function normaliseParam(x: unknown): unknown {
+  if (isPlainObject(x)) return JSON.stringify(x);
   return normaliseElement(x);
 }
 

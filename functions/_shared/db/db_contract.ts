@@ -157,7 +157,8 @@ export function dbContract(name: string, open: OpenDb | null): void {
     await db.exec(`CREATE TABLE rt (
       id uuid PRIMARY KEY, j jsonb, ja jsonb, js jsonb, healpix bigint, big bigint, neg bigint,
       f float8, fa float8[], ts timestamptz, b bytea, t text[], ia bigint[], ok boolean,
-      s smallint, n numeric, empty text[])`);
+      s smallint, n numeric, empty text[], flags boolean[], jarr jsonb, jsons jsonb[],
+      i4 integer[])`);
     const id = crypto.randomUUID();
     const healpix = ang2pixNest(HEALPIX_ORDER, 359.99, -89.9);
     const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
@@ -173,7 +174,7 @@ export function dbContract(name: string, open: OpenDb | null): void {
     const params = [
       id,
       json,
-      JSON.stringify([1, { x: 2 }]), // top-level JSON arrays go as JSON text
+      JSON.stringify([1, { x: 2 }]), // JSON text is taken as is
       JSON.stringify("a JSON string"),
       healpix,
       2n ** 62n + 1n,
@@ -188,6 +189,10 @@ export function dbContract(name: string, open: OpenDb | null): void {
       -32768,
       "12345678901234567890.123456789",
       [],
+      [true, false, null],
+      [{ a: 1 }, 2, "x", null, [true]], // a top-level JSON array as a JS array
+      [{ x: 1 }, { y: [2] }, null],
+      [-2147483648, 2147483647],
     ];
     const expected = {
       id,
@@ -207,10 +212,14 @@ export function dbContract(name: string, open: OpenDb | null): void {
       s: -32768,
       n: "12345678901234567890.123456789",
       empty: [],
+      flags: [true, false, null],
+      jarr: [{ a: 1 }, 2, "x", null, [true]],
+      jsons: [{ x: 1 }, { y: [2] }, null],
+      i4: [-2147483648, 2147483647],
     };
     const [returned] = await db.query(
       `INSERT INTO rt VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-        $16, $17) RETURNING *`,
+        $16, $17, $18, $19, $20, $21) RETURNING *`,
       params,
     );
     assert.deepStrictEqual(returned, expected);

@@ -12,7 +12,7 @@
  * | numeric | string (exact) | string or number |
  * | boolean | boolean | boolean |
  * | timestamptz | Date | Date (sent as ISO 8601) or string |
- * | json, jsonb | parsed value | plain object (serialised) or JSON text string; top-level arrays as JSON text |
+ * | json, jsonb | parsed value | plain object or array (serialised), or a string of JSON text (taken as is) |
  * | bytea | Uint8Array | Uint8Array |
  * | T[] (text[], double precision[], bigint[]) | array of the element mapping | array |
  * | NULL | null | null or undefined |

@@ -77,9 +77,15 @@ async function run<T extends Row>(
   params: readonly unknown[] | undefined,
 ): Promise<T[]> {
   try {
+    // Every parameter goes as type 0 ("unknown"): the server types it from the SQL and
+    // postgres.js serialises it for that type, as PGlite does. (Left to itself postgres.js
+    // types an array by its first element, so [true] would be sent as a boolean.)
+    const typed = normaliseParams(params).map((
+      p,
+    ) => (p === null ? null : sql.typed(p as never, 0)));
     // simple: false keeps one statement per query even without parameters (as PGlite)
     // deno-lint-ignore no-explicit-any
-    const result = await sql.unsafe(text, normaliseParams(params) as any[], {
+    const result = await sql.unsafe(text, typed as any[], {
       prepare,
       simple: false, // honoured by postgres.js 3.4, absent from its types
     } as postgres.UnsafeQueryOptions);

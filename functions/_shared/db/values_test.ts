@@ -25,6 +25,8 @@ Deno.test("normaliseParam: what goes to the server", () => {
     null,
     "1970-01-01T00:00:00.000Z",
   ]);
+  // objects inside arrays stay objects: the adapter serialises them for jsonb or jsonb[]
+  assert.deepStrictEqual(normaliseParam([{ a: 1n }, { b: 2 }]), [{ a: 1n }, { b: 2 }]);
   const bytes = new Uint8Array([1, 2]);
   assert.equal(normaliseParam(bytes), bytes);
   assert.equal(normaliseParam("text"), "text");
