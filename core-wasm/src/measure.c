@@ -120,8 +120,11 @@ sd_status sd_measure(const float *img, const float *weight, const uint16_t *flag
   if (o.kron_fact == 0.0) o.kron_fact = 2.5;
   if (o.kron_min == 0.0) o.kron_min = 3.5;
   if (o.max_iter == 0.0) o.max_iter = 20.0;
-  if (!(o.radius > 0.0) || !(o.win_sigma > 0.0) || !(o.kron_fact > 0.0) || o.kron_min < 0.0 ||
-      (o.annulus_out > 0.0 && !(o.annulus_out > o.annulus_in))) {
+  if (!(o.radius > 0.0) || !(o.radius <= 1e3) || !(o.win_sigma > 0.0) || !(o.win_sigma <= 1e3) ||
+      !(o.kron_fact > 0.0) || !(o.kron_fact <= 100.0) || !(o.kron_min >= 0.0) ||
+      !(o.kron_min <= 1e3) || !(o.annulus_in >= 0.0) || !(o.annulus_out >= 0.0) ||
+      !(o.annulus_out <= 1e4) || (o.annulus_out > 0.0 && !(o.annulus_out > o.annulus_in)) ||
+      !(o.max_iter >= 1.0) || !(o.max_iter <= 1000.0)) {
     return SD_ERR_ARG;
   }
   uint32_t mask = pu_mask(o.mask_bits);
@@ -168,6 +171,10 @@ sd_status sd_measure(const float *img, const float *weight, const uint16_t *flag
     int32_t fl = 0;
     double bk = 0.0, bvar = 0.0;
     for (int c = 0; c < SD_MEAS_NCOL; c++) row[c] = NAN;
+    if (!pu_pos_ok(x[s], y[s])) {
+      row[SD_MEAS_FLAGS] = SD_PHOT_EMPTY;
+      continue;
+    }
     if (buf != NULL) {
       int ok = 0;
       bk = pu_annulus_bkg(img, weight, flags, mask, nx, ny, x[s], y[s], o.annulus_in,

@@ -22,6 +22,11 @@ static inline int pu_valid(const float *weight, const uint16_t *flags, uint32_t 
   return 1;
 }
 
+/* A position the pixel loops can use: finite and within +-1e7 px (casts to int stay defined). */
+static inline int pu_pos_ok(double x, double y) {
+  return isfinite(x) && isfinite(y) && fabs(x) < 1e7 && fabs(y) < 1e7;
+}
+
 static inline uint32_t pu_mask(double bits) {
   return bits > 0 ? (uint32_t)bits : 0xFFFFu;
 }

@@ -194,11 +194,14 @@ static sd_status aperture_common(const float *img, const float *weight, const ui
     return SD_ERR_ARG;
   }
   for (int k = 0; k < nr; k++) {
-    if (!(r[k] > 0.0)) return SD_ERR_ARG;
+    if (!(r[k] > 0.0) || !(r[k] <= 1e4)) return SD_ERR_ARG;
   }
   sd_aper_opts o = {0.0, 0.0, 0.0, 0.0};
   if (opts != NULL) o = *opts;
   if (o.annulus_out > 0.0 && !(o.annulus_out > o.annulus_in)) return SD_ERR_ARG;
+  if (!(o.annulus_in >= 0.0) || !(o.annulus_out >= 0.0) || !(o.annulus_out <= 1e4)) {
+    return SD_ERR_ARG;
+  }
   uint32_t mask = pu_mask(o.mask_bits);
   double *buf = NULL;
   sd_status st = SD_OK;
@@ -212,6 +215,15 @@ static sd_status aperture_common(const float *img, const float *weight, const ui
   for (int32_t i = 0; i < n; i++) {
     int32_t fl = 0;
     double bk = 0.0, bvar = 0.0;
+    if (!pu_pos_ok(x[i], y[i])) {
+      for (int k = 0; k < nr; k++) {
+        flux[(size_t)i * nr + k] = NAN;
+        if (fluxerr != NULL) fluxerr[(size_t)i * nr + k] = NAN;
+      }
+      if (bkg != NULL) bkg[i] = NAN;
+      if (oflags != NULL) oflags[i] = SD_PHOT_EMPTY;
+      continue;
+    }
     if (buf != NULL) {
       int ok = 0;
       bk = pu_annulus_bkg(img, weight, flags, mask, nx, ny, x[i], y[i], o.annulus_in,
@@ -226,7 +238,8 @@ static sd_status aperture_common(const float *img, const float *weight, const ui
         ap.ct = cos(theta[i]);
         ap.st = sin(theta[i]);
         ap.circle = 0;
-        if (!(ap.a > 0.0) || !(ap.b > 0.0)) {
+        if (!(ap.a > 0.0) || !(ap.b > 0.0) || !(ap.a <= 1e4) || !(ap.b <= 1e4) ||
+            !isfinite(theta[i])) {
           st = SD_ERR_ARG;
           goto done;
         }

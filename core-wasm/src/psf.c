@@ -264,8 +264,8 @@ static double grid_norm(const float *P, int S, int os) {
 sd_status sd_psf_render(const float *model, int32_t model_len, double x, double y, int32_t side,
                         float *out) {
   psf_hdr h;
-  if (!read_hdr(model, model_len, &h) || side < 1 || side % 2 == 0 || out == NULL ||
-      !isfinite(x) || !isfinite(y)) {
+  if (!read_hdr(model, model_len, &h) || side < 1 || side % 2 == 0 || side > 4001 ||
+      out == NULL || !pu_pos_ok(x, y)) {
     return SD_ERR_ARG;
   }
   sd_status st = SD_OK;
@@ -521,7 +521,7 @@ sd_status sd_psf_fit(const float *img, const float *weight, const uint16_t *flag
   int nkeep = 0;
   for (int32_t s = 0; s < n; s++) {
     float *v = vals + (size_t)s * S2;
-    if (!isfinite(x[s]) || !isfinite(y[s])) continue;
+    if (!pu_pos_ok(x[s], y[s])) continue;
     /* image pixels the Lanczos taps touch */
     int ax0 = (int)floor(x[s] + (double)(0 - c) / os) - 3;
     int ax1 = (int)floor(x[s] + (double)(S - 1 - c) / os) + 4;
@@ -920,6 +920,10 @@ sd_status sd_psf_phot(const float *img, const float *weight, const uint16_t *fla
   for (int32_t s = 0; s < n; s++) {
     double *row = out + (size_t)s * SD_PSFPHOT_NCOL;
     for (int c = 0; c < SD_PSFPHOT_NCOL; c++) row[c] = NAN;
+    if (!pu_pos_ok(x[s], y[s])) {
+      row[SD_PSFPHOT_FLAGS] = SD_PHOT_EMPTY;
+      continue;
+    }
     int32_t fl = 0;
     double p[4] = {x[s], y[s], 0.0, 0.0}, cov[16], chi2 = NAN;
     int npl = (fitbkg ? 1 : 0) + 1;

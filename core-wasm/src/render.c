@@ -46,7 +46,8 @@ sd_status sd_render_stars(float *img, int32_t nx, int32_t ny, const double *x, c
   if (o.axis_ratio == 0.0) o.axis_ratio = 1.0;
   if (o.oversample == 0.0) o.oversample = 5.0;
   if (!(o.beta > 1.0) || !(o.fwhm > 0.0) || !(o.axis_ratio > 0.0) || o.axis_ratio > 1.0 ||
-      !(o.oversample >= 1.0) || o.radius < 0.0 || o.core_radius < 0.0) {
+      !(o.oversample >= 1.0) || !(o.oversample <= 64.0) || !(o.radius >= 0.0) ||
+      !(o.radius <= 1e4) || !(o.core_radius >= 0.0) || !(o.core_radius <= 1e4)) {
     return SD_ERR_ARG;
   }
   int os = (int)o.oversample;
@@ -62,7 +63,7 @@ sd_status sd_render_stars(float *img, int32_t nx, int32_t ny, const double *x, c
       fwhm = 0.0;
       for (int k = 0; k < pu_nterms(fwhm_degree); k++) fwhm += fwhm_poly[k] * terms[k];
     }
-    if (!(fwhm > 0.1) || !isfinite(x[s]) || !isfinite(y[s]) || !isfinite(flux[s])) {
+    if (!(fwhm > 0.1) || !(fwhm < 1e4) || !pu_pos_ok(x[s], y[s]) || !isfinite(flux[s])) {
       st = SD_ERR_ARG;
       goto done;
     }

@@ -384,6 +384,47 @@ static void test_psf_select(void) {
   CHECK_EQ(sd_psf_select(snr, fwhm, peak, fl, NULL, NULL, NULL, 8, &o, sel, &mode), SD_ERR_ARG);
 }
 
+/* Odd positions (NaN, far outside, edges) never crash or read out of bounds (ASan, UBSan). */
+static void test_odd_positions(void) {
+  int nx = 64, ny = 48;
+  float *img = calloc((size_t)nx * ny, sizeof(float)), *w = malloc(sizeof(float) * nx * ny);
+  for (int k = 0; k < nx * ny; k++) w[k] = 1.0f;
+  double xs[6] = {NAN, 1e30, -5.0, 63.9, 0.0, 32.0}, ys[6] = {1.0, 2.0, 3.0, 47.9, 0.0, INFINITY};
+  double r[2] = {2.0, 30.0}, flux[12], err[12], bkg[6], meas[6 * SD_MEAS_NCOL];
+  int32_t fl[6];
+  sd_aper_opts ao = {1.0, 5.0, 9.0, 0};
+  CHECK_OK(sd_sum_circle(img, w, NULL, nx, ny, xs, ys, 6, r, 2, &ao, flux, err, bkg, fl));
+  CHECK_EQ(fl[0], SD_PHOT_EMPTY);
+  CHECK_EQ(fl[1], SD_PHOT_EMPTY);
+  CHECK(isnan(flux[0]));
+  CHECK(fl[3] & SD_PHOT_TRUNCATED);
+  double a[6] = {3, 3, 3, 3, 3, 3}, b[6] = {1, 1, 1, 1, 1, 1}, th[6] = {0, 1, 2, 3, 4, 5};
+  CHECK_OK(sd_sum_ellipse(img, w, NULL, nx, ny, xs, ys, a, b, th, 6, 2.0, &ao, flux, err, bkg, fl));
+  CHECK_OK(sd_measure(img, w, NULL, NULL, nx, ny, xs, ys, NULL, 6, NULL, meas));
+  CHECK_EQ((int)meas[SD_MEAS_FLAGS], SD_PHOT_EMPTY);
+  sd_render_opts ro = {0, 3.0, 3.0, 1.0, 0, 0, 5, 0};
+  double f[6] = {1, 1, 1, 1, 1, 1};
+  CHECK_EQ(sd_render_stars(img, nx, ny, xs, ys, f, 6, &ro, NULL, 0), SD_ERR_ARG);
+  CHECK_OK(sd_render_stars(img, nx, ny, xs + 2, ys + 2, f, 3, &ro, NULL, 0));
+  int32_t len;
+  CHECK_OK(sd_psf_model_length(11, 0, &len));
+  float *model = calloc((size_t)len, sizeof(float));
+  double cx = 32.0, cy = 24.0;
+  CHECK_OK(sd_render_stars(img, nx, ny, &cx, &cy, f, 1, &ro, NULL, 0));
+  sd_psf_fit_opts fo = {11, 1, -1, 3.0, 4, 2};
+  CHECK_OK(sd_psf_fit(img, w, NULL, nx, ny, &cx, &cy, 1, &fo, model, len, NULL));
+  double out[6 * SD_PSFPHOT_NCOL];
+  sd_psf_phot_opts po = {0, 1, 1, 0, 0, 0};
+  CHECK_OK(sd_psf_phot(img, w, NULL, nx, ny, model, len, xs, ys, 6, &po, out));
+  CHECK_EQ((int)out[SD_PSFPHOT_FLAGS], SD_PHOT_EMPTY);
+  float stamp[9];
+  CHECK_EQ(sd_psf_render(model, len, NAN, 0, 3, stamp), SD_ERR_ARG);
+  CHECK_OK(sd_psf_render(model, len, -1e5, 1e5, 3, stamp));
+  free(img);
+  free(w);
+  free(model);
+}
+
 static void test_bad_arguments(void) {
   float img[4] = {0, 0, 0, 0};
   double x = 0, y = 0, r = -1.0, f;
@@ -405,6 +446,7 @@ int main(void) {
   RUN(test_psf_phot_noise_errors);
   RUN(test_psf_fit_few_stars);
   RUN(test_psf_select);
+  RUN(test_odd_positions);
   RUN(test_bad_arguments);
   return TEST_SUMMARY();
 }
