@@ -192,7 +192,7 @@ sd_status sd_sum_circle(const float *img, const float *weight, const uint16_t *f
 /*
  * Elliptical aperture sums with exact overlap: per source semi-axes a[i] * r, b[i] * r and
  * position angle theta[i] (radians, counter-clockwise from +x). Outputs are per source (n).
- * Same background, masking and error rules as sd_sum_circle.
+ * Same background (the annulus stays circular), masking and error rules as sd_sum_circle.
  */
 sd_status sd_sum_ellipse(const float *img, const float *weight, const uint16_t *flags, int32_t nx,
                          int32_t ny, const double *x, const double *y, const double *a,
@@ -476,7 +476,7 @@ sd_status sd_sim_bleed(float *img, int32_t nx, int32_t ny, double full_well, uin
 #define SD_SIM_LINE_X1 2
 #define SD_SIM_LINE_Y1 3
 #define SD_SIM_LINE_FLUX 4   /* charge per pixel of length (a zero-length line deposits it once) */
-#define SD_SIM_LINE_SIGMA 5  /* Gaussian width across the line (px), <= 30; 0: a sharp track */
+#define SD_SIM_LINE_SIGMA 5  /* Gaussian width across the line (px), <= 10; 0: a sharp track */
 #define SD_SIM_LINE_NCOL 6
 
 /* Adds line segments (cosmic-ray tracks, satellite trails) to img; flags (NULL allowed)
