@@ -217,7 +217,7 @@ export interface SimLine {
   y1: number;
   /** Charge per pixel of length. */
   flux: number;
-  /** Gaussian width across the line (px), 0 for a sharp track. */
+  /** Gaussian width across the line (px, at most 10), 0 for a sharp track. */
   sigma: number;
 }
 
@@ -296,6 +296,8 @@ export function simReadout(
 ): void {
   checkImage(electrons, nx, ny);
   checkImage(raw, rawNx, rawNy);
+  if (amp.biasRow && amp.biasRow.length !== rawNy) throw new RangeError("biasRow length != rawNy");
+  if (amp.biasCol && amp.biasCol.length !== rawNx) throw new RangeError("biasCol length != rawNx");
   const g = Int32Array.from([
     geom.srcX0,
     geom.width,

@@ -143,6 +143,17 @@ static void test_lines(void) {
   CHECK_CLOSE(sum_f(img, nx * ny), 2000.0, 0.5);
   CHECK(flags[10 * nx + 20] & 16);
   CHECK(img[40 * nx + 30] > img[43 * nx + 30]);
+  /* a bad line anywhere in the list: nothing is drawn */
+  float before = img[10 * nx + 20];
+  double bad[2 * SD_SIM_LINE_NCOL] = {10, 10, 30, 10, 50.0, 0.0, 5, 40, 55, 40, 20.0, 11.0};
+  CHECK_EQ(sd_sim_add_lines(img, nx, ny, bad, 2, NULL, 0), SD_ERR_ARG);
+  CHECK_CLOSE(img[10 * nx + 20], before, 0);
+  /* the widest trail allowed: its charge is all deposited (far from the edges) */
+  float *w = calloc(128 * 128, sizeof(float));
+  double wide[SD_SIM_LINE_NCOL] = {40, 64, 88, 64, 10.0, 10.0};
+  CHECK_OK(sd_sim_add_lines(w, 128, 128, wide, 1, NULL, 0));
+  CHECK_CLOSE(sum_f(w, 128 * 128), 480.0, 0.5);
+  free(w);
   free(img);
   free(flags);
 }
