@@ -147,49 +147,30 @@ sd_status sd_rice_decode_tiles(const uint8_t *heap, size_t heap_len, const uint3
   return SD_OK;
 }
 
-/* Bit writer, most significant bit first. */
-typedef struct {
-  uint8_t *out;
-  size_t cap;
-  size_t pos;
-  uint64_t buf;
-  int nbits;
-  int overflow;
-} bit_writer;
+/* Encodes one tile into out[0..cap); writes the byte count to *nout. The bit writer
+ * lives in locals (see decode_one): `acc` holds `nbits` pending bits at its bottom. */
+#define RICE_PUT(v, k)                                               \
+  do {                                                               \
+    acc = (acc << (k)) | ((uint64_t)(v) & ((1ull << (k)) - 1));      \
+    nbits += (k);                                                    \
+    while (nbits >= 8) {                                             \
+      nbits -= 8;                                                    \
+      if (pos >= cap) return SD_ERR_OVERFLOW;                        \
+      out[pos++] = (uint8_t)(acc >> nbits);                          \
+    }                                                                \
+  } while (0)
 
-static void bw_put(bit_writer *w, uint32_t v, int k) {
-  if (k == 0) return;
-  w->buf = (w->buf << k) | (k == 32 ? v : (v & ((1u << k) - 1)));
-  w->nbits += k;
-  while (w->nbits >= 8) {
-    w->nbits -= 8;
-    if (w->pos >= w->cap) {
-      w->overflow = 1;
-    } else {
-      w->out[w->pos++] = (uint8_t)(w->buf >> w->nbits);
-    }
-  }
-  w->buf &= (w->nbits == 0) ? 0 : ((1ull << w->nbits) - 1);
-}
-
-static void bw_zeros(bit_writer *w, uint32_t count) {
-  while (count >= 24) {
-    bw_put(w, 0, 24);
-    count -= 24;
-  }
-  bw_put(w, 0, (int)count);
-}
-
-static void bw_flush(bit_writer *w) {
-  if (w->nbits > 0) bw_put(w, 0, 8 - w->nbits);
-}
-
-static sd_status encode_one(const int32_t *in, size_t n, const rice_params *p, int32_t bytepix,
-                            int32_t blocksize, uint32_t *mapped, bit_writer *w) {
+static sd_status encode_one(const int32_t *in, size_t n, const rice_params *p, int32_t blocksize,
+                            uint32_t *mapped, uint8_t *out, size_t cap, size_t *nout) {
+  *nout = 0;
   if (n == 0) return SD_OK;
-  uint32_t mask = (p->bbits == 32) ? 0xffffffffu : ((1u << p->bbits) - 1);
+  const int fsbits = p->fsbits, fsmax = p->fsmax, bbits = p->bbits;
+  const uint32_t mask = (bbits == 32) ? 0xffffffffu : ((1u << bbits) - 1);
+  size_t pos = 0;
+  uint64_t acc = 0;
+  int nbits = 0;
   uint32_t last = (uint32_t)in[0] & mask;
-  bw_put(w, last, p->bbits);
+  RICE_PUT(last, bbits);
   for (size_t i = 0; i < n; i += (size_t)blocksize) {
     size_t m = n - i < (size_t)blocksize ? n - i : (size_t)blocksize;
     uint64_t sum = 0;
@@ -197,7 +178,7 @@ static sd_status encode_one(const int32_t *in, size_t n, const rice_params *p, i
       uint32_t next = (uint32_t)in[i + j] & mask;
       uint32_t d = (next - last) & mask;
       /* fold the bbits-wide signed difference to unsigned */
-      uint32_t sign = (d >> (p->bbits - 1)) & 1u;
+      uint32_t sign = (d >> (bbits - 1)) & 1u;
       uint32_t f = sign ? (~(d << 1)) & mask : (d << 1) & mask;
       mapped[j] = f;
       sum += f;
@@ -211,25 +192,31 @@ static sd_status encode_one(const int32_t *in, size_t n, const rice_params *p, i
       fs++;
       mean >>= 1;
     }
-    if (fs >= p->fsmax) {
-      bw_put(w, (uint32_t)(p->fsmax + 1), p->fsbits);
-      for (size_t j = 0; j < m; j++) bw_put(w, mapped[j], p->bbits);
+    if (fs >= fsmax) {
+      RICE_PUT(fsmax + 1, fsbits);
+      for (size_t j = 0; j < m; j++) RICE_PUT(mapped[j], bbits);
     } else if (fs == 0 && sum == 0) {
-      bw_put(w, 0, p->fsbits);
+      RICE_PUT(0, fsbits);
     } else {
-      bw_put(w, (uint32_t)(fs + 1), p->fsbits);
+      RICE_PUT(fs + 1, fsbits);
       for (size_t j = 0; j < m; j++) {
         uint32_t top = mapped[j] >> fs;
-        bw_zeros(w, top);
-        bw_put(w, 1, 1);
-        if (fs > 0) bw_put(w, mapped[j], fs);
+        while (top >= 32) {
+          RICE_PUT(0, 32);
+          top -= 32;
+        }
+        /* top zeros, then a 1, then the fs low bits */
+        RICE_PUT(1, top + 1);
+        if (fs > 0) RICE_PUT(mapped[j], fs);
       }
     }
-    if (w->overflow) return SD_ERR_OVERFLOW;
   }
-  bw_flush(w);
-  return w->overflow ? SD_ERR_OVERFLOW : SD_OK;
+  if (nbits > 0) RICE_PUT(0, 8 - nbits);
+  *nout = pos;
+  return SD_OK;
 }
+
+#undef RICE_PUT
 
 sd_status sd_rice_encode_tiles(const int32_t *values, const uint32_t *counts, int32_t ntiles,
                                int32_t bytepix, int32_t blocksize, uint8_t *out, size_t cap,
@@ -244,10 +231,10 @@ sd_status sd_rice_encode_tiles(const int32_t *values, const uint32_t *counts, in
   if (mapped == NULL) return SD_ERR_NOMEM;
   size_t at = 0, pos = 0;
   for (int32_t t = 0; t < ntiles && st == SD_OK; t++) {
-    bit_writer w = {out + pos, cap - pos, 0, 0, 0, 0};
-    st = encode_one(values + at, counts[t], &p, bytepix, blocksize, mapped, &w);
-    lengths[t] = (uint32_t)w.pos;
-    pos += w.pos;
+    size_t used = 0;
+    st = encode_one(values + at, counts[t], &p, blocksize, mapped, out + pos, cap - pos, &used);
+    lengths[t] = (uint32_t)used;
+    pos += used;
     at += counts[t];
   }
   free(mapped);
@@ -393,11 +380,11 @@ sd_status sd_quantize_tiles(const float *values, const uint32_t *counts, int32_t
         if (!isfinite(v[i])) {
           o[i] = -2147483647; /* ZBLANK */
         } else if (method == 0) {
-          o[i] = (int32_t)lround(((double)v[i] - zero) / scale);
+          o[i] = (int32_t)floor(((double)v[i] - zero) / scale + 0.5);
         } else if (method == 2 && v[i] == 0.0f) {
           o[i] = ZERO_VALUE;
         } else {
-          o[i] = (int32_t)lround(((double)v[i] - zero) / scale + (double)rnd[next] - 0.5);
+          o[i] = (int32_t)floor(((double)v[i] - zero) / scale + (double)rnd[next]);
         }
         if (method > 0 && ++next == N_RANDOM) {
           if (++iseed == N_RANDOM) iseed = 0;
