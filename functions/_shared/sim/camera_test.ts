@@ -146,3 +146,26 @@ Deno.test("renderExposure: saturated stars bleed along their column; cosmic rays
     `cosmic-ray pixels ${more}, negative ${less}`,
   );
 });
+
+Deno.test("ccdWcs: the 62 CCDs of the full camera tile the focal plane without overlapping", () => {
+  const big = new SimCam({ nCcd: 62 });
+  const ids = big.sectionIds();
+  assert.equal(new Set(ids).size, 62);
+  const wcss = ids.map((id) => ccdWcs(big, big.ccd(id), 30, -40));
+  let covered = 0;
+  for (let k = 0; k < 3000; k++) {
+    // points over a 2.4-degree square around the pointing
+    const dec = -40 + (((k * 7919) % 3000) / 3000 - 0.5) * 2.4;
+    const ra = 30 + ((((k * 104729) % 2999) / 2999 - 0.5) * 2.4) / Math.cos((40 * Math.PI) / 180);
+    let on = 0;
+    for (const w of wcss) {
+      const p = tpvSkyToPix(w, ra, dec);
+      if (p.x >= -0.5 && p.x < 2047.5 && p.y >= -0.5 && p.y < 4095.5) on++;
+    }
+    assert.ok(on <= 1, `a point on ${on} CCDs`);
+    covered += on;
+  }
+  // 62 CCDs of 0.15 x 0.30 deg cover about 2.7 of the 5.76 square degrees sampled
+  const frac = covered / 3000;
+  assert.ok(frac > 0.4 && frac < 0.55, `covered fraction ${frac}`);
+});
