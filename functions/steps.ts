@@ -12,6 +12,10 @@ import { handlePreprocessing } from "./preprocessing/handler.ts";
 import { preprocessingStep } from "./preprocessing/step.ts";
 import { handleExtraction } from "./extraction/handler.ts";
 import { extractionStep } from "./extraction/step.ts";
+import { handleAstrocal } from "./astrocal/handler.ts";
+import { astrocalStep } from "./astrocal/step.ts";
+import { handlePhotocal } from "./photocal/handler.ts";
+import { photocalStep } from "./photocal/step.ts";
 
 /** A step and its handler. */
 export interface StepEntry {
@@ -25,6 +29,8 @@ export const STEPS: readonly StepEntry[] = [
   { step: headerSummaryStep, handler: handleHeaderSummary },
   { step: preprocessingStep, handler: handlePreprocessing },
   { step: extractionStep, handler: handleExtraction },
+  { step: astrocalStep, handler: handleAstrocal },
+  { step: photocalStep, handler: handlePhotocal },
 ];
 
 /** Handlers by process name, for the dispatcher. */
