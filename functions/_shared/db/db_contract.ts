@@ -400,6 +400,17 @@ export function dbContract(name: string, open: OpenDb | null): void {
     )).map((r) => r.table_name);
     const missing = TABLES.filter((t) => !tables.includes(t));
     assert.deepStrictEqual(missing, [], `tables missing after migrate: ${missing.join(", ")}`);
+    // every foreign key leads some index, so cascades do not scan whole tables; keys to
+    // provenances are exempt (RESTRICT, and provenances are not deleted in operation)
+    const unindexed = await db.query<{ fk: string }>(`
+      SELECT c.conrelid::regclass::text || '.' || c.conname AS fk
+      FROM pg_constraint c
+      WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
+        AND c.confrelid <> 'provenances'::regclass
+        AND NOT EXISTS (SELECT 1 FROM pg_index i
+                        WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])
+      ORDER BY 1`);
+    assert.deepStrictEqual(unindexed.map((r) => r.fk), []);
     const recorded = await db.query("SELECT version, checksum FROM schema_migrations ORDER BY 1");
     assert.deepStrictEqual(
       recorded,
