@@ -177,6 +177,14 @@ export function checkSettings(settings: StackSettings): StackSettings {
         "in the skydiff config or lower the timeout in infra/config.yaml",
     );
   }
+  // S3 refuses overlapping notification filters (one suffix ending another)
+  const suffixes = settings.infra.buckets.raw_suffixes;
+  for (const a of suffixes) {
+    const b = suffixes.find((other) => other !== a && a.endsWith(other));
+    if (b !== undefined) {
+      throw new InfraConfigError(`buckets.raw_suffixes: "${a}" overlaps "${b}" (S3 refuses both)`);
+    }
+  }
   if (
     settings.infra.database.max_allocated_storage_gb < settings.infra.database.allocated_storage_gb
   ) {
