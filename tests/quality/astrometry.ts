@@ -71,15 +71,19 @@ export default async function* astrometry(opts: FigureOptions): AsyncIterable<Qu
   for (const [off, rot, scale] of scenarios) {
     const name = `${Math.hypot(...off).toFixed(0)}arcmin_${rot}deg`;
     const header = perturbCards(sim.cards, off, rot, scale);
-    const r = await astrocalStep.run({
-      sources: list,
-      width,
-      height,
-      header,
-      mjd: sim.options.mjd,
-      expTime: sim.options.exptime,
-      refStars: sim.refStars,
-    }, AstrocalParams.parse({}));
+    const r = await astrocalStep.run(
+      {
+        sources: list,
+        width,
+        height,
+        header,
+        mjd: sim.options.mjd,
+        expTime: sim.options.exptime,
+        refStars: sim.refStars,
+      },
+      AstrocalParams.parse({}),
+      undefined,
+    );
     const d = distanceToTruth(wcsFromHeader(r.outputs.cards), sim.ccd.wcs, width, height);
     yield target(`astrometry/rms_vs_truth_arcsec_${name}`, d.rms, 0.03);
     yield target(`astrometry/max_vs_truth_arcsec_${name}`, d.max, 0.1);
@@ -88,18 +92,22 @@ export default async function* astrometry(opts: FigureOptions): AsyncIterable<Qu
   }
 
   opts.progress("astrometry: photometric calibration");
-  const p = await photocalStep.run({
-    sources: list,
-    width,
-    height,
-    wcs: cards!,
-    bestAperture: null,
-    mjd: sim.options.mjd,
-    expTime: sim.options.exptime,
-    band: sim.options.band,
-    instrument: sim.cam,
-    refStars: sim.refStars,
-  }, PhotocalParams.parse({}));
+  const p = await photocalStep.run(
+    {
+      sources: list,
+      width,
+      height,
+      wcs: cards!,
+      bestAperture: null,
+      mjd: sim.options.mjd,
+      expTime: sim.options.exptime,
+      band: sim.options.band,
+      instrument: sim.cam,
+      refStars: sim.refStars,
+    },
+    PhotocalParams.parse({}),
+    undefined,
+  );
   const zp = p.outputs;
   yield { ...target("astrometry/zp_error_mag", Math.abs(zp.zp - sim.zpTrue), 0.01), zp: zp.zp };
 
