@@ -371,7 +371,7 @@ sd_status sd_quantize_tiles(const float *values, const uint32_t *counts, int32_t
         zeros[t] = 0.0;
         continue;
       }
-      double zero = 0.5 * (lo + hi);
+      double zero = 0.5 * (lo + hi), inv = 1.0 / scale;
       scales[t] = scale;
       zeros[t] = zero;
       int iseed = (int)(((int64_t)t + dither0 - 1) % N_RANDOM);
@@ -380,11 +380,11 @@ sd_status sd_quantize_tiles(const float *values, const uint32_t *counts, int32_t
         if (!isfinite(v[i])) {
           o[i] = -2147483647; /* ZBLANK */
         } else if (method == 0) {
-          o[i] = (int32_t)floor(((double)v[i] - zero) / scale + 0.5);
+          o[i] = (int32_t)floor(((double)v[i] - zero) * inv + 0.5);
         } else if (method == 2 && v[i] == 0.0f) {
           o[i] = ZERO_VALUE;
         } else {
-          o[i] = (int32_t)floor(((double)v[i] - zero) / scale + (double)rnd[next]);
+          o[i] = (int32_t)floor(((double)v[i] - zero) * inv + (double)rnd[next]);
         }
         if (method > 0 && ++next == N_RANDOM) {
           if (++iseed == N_RANDOM) iseed = 0;
