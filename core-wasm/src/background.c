@@ -106,6 +106,7 @@ sd_status sd_background_mesh(const float *image, const uint16_t *mask, int32_t n
   if (image == NULL || mesh_back == NULL || mesh_rms == NULL || out == NULL || nx <= 0 ||
       ny <= 0 || bw <= 0 || bh <= 0 || fw <= 0 || fh <= 0 || !(fthresh >= 0.0f))
     return SD_ERR_ARG;
+  if ((int64_t)nx * ny > (int64_t)INT32_MAX) return SD_ERR_ARG;
   const int32_t nbx = (nx - 1) / bw + 1, nby = (ny - 1) / bh + 1;
   const size_t nb = (size_t)nbx * nby;
   const int32_t hx = fw / 2, hy = fh / 2;
@@ -286,6 +287,8 @@ sd_status sd_background_render(const float *mesh, int32_t nbx, int32_t nby, int3
   int32_t *seg_start = NULL;
   if (mesh == NULL || out == NULL || nbx <= 0 || nby <= 0 || bw <= 0 || bh <= 0 || nx <= 0 ||
       ny <= 0)
+    return SD_ERR_ARG;
+  if ((int64_t)nx * ny > (int64_t)INT32_MAX || (int64_t)nbx * nby > (int64_t)INT32_MAX)
     return SD_ERR_ARG;
   const int32_t nmax = nbx > nby ? nbx : nby;
   dy = malloc(sizeof(float) * (size_t)nbx * nby);

@@ -227,5 +227,6 @@ sd_status sd_convolve_small(const float *image, const uint16_t *mask, int32_t nx
   if (image == NULL || kernel == NULL || out == NULL || nx <= 0 || ny <= 0 || kw <= 0 ||
       kh <= 0 || kw % 2 == 0 || kh % 2 == 0 || kw > 31 || kh > 31)
     return SD_ERR_ARG;
+  if ((int64_t)nx * ny > (int64_t)INT32_MAX) return SD_ERR_ARG;
   return sd_convolve_internal(image, mask, nx, ny, mask_bits, kernel, kw, kh, norm, out);
 }

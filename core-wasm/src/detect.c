@@ -202,7 +202,7 @@ sd_status sd_detect(const float *image, const float *noise, const uint16_t *mask
       (noise == NULL && !(noise_const > 0.0f)) ||
       (kernel != NULL && (kw <= 0 || kh <= 0 || kw % 2 == 0 || kh % 2 == 0 || kw > 31 || kh > 31)))
     return SD_ERR_ARG;
-  if ((size_t)nx * ny > (size_t)INT32_MAX) return SD_ERR_ARG;
+  if ((int64_t)nx * ny > (int64_t)INT32_MAX) return SD_ERR_ARG;
   const size_t npix = (size_t)nx * ny;
 
   /* 1. filtered image */

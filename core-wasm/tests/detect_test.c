@@ -227,6 +227,14 @@ static void test_detect_noise_map_and_min_area(void) {
   CHECK_EQ(sd_detect(img, NULL, NULL, nx, ny, 0.0f, 0xFFFF, 4, 0.0f, NULL, 0, 0, 3.0f, 1, 32,
                      0.005f, 4, obj, NULL, &n),
            SD_ERR_ARG);
+  /* images of more than 2^31 pixels are refused before anything is allocated */
+  CHECK_EQ(sd_detect(img, noise, NULL, 50000, 50000, 1.0f, 0xFFFF, 4, 0.0f, NULL, 0, 0, 3.0f, 1,
+                     32, 0.005f, 4, obj, NULL, &n),
+           SD_ERR_ARG);
+  float mb[4], mr[4];
+  double g[SD_BKG_N];
+  CHECK_EQ(sd_background_mesh(img, NULL, 50000, 50000, 0xFFFF, 64, 64, 3, 3, 0.0f, mb, mr, g),
+           SD_ERR_ARG);
   free(img);
   free(noise);
 }
