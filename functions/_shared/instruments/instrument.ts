@@ -161,6 +161,22 @@ export interface Instrument {
   linearity(sectionId: string, amp: string): readonly number[] | null;
 }
 
+/**
+ * The shift from raw-extension pixels to trimmed-image pixels, when the amplifiers'
+ * data form one contiguous block copied without flips (trimmed = raw - offset);
+ * null otherwise. A raw header's WCS (which describes raw pixels) becomes the
+ * trimmed image's by CRPIX1 -= dx, CRPIX2 -= dy.
+ */
+export function rawToTrimmedOffset(layout: SectionLayout): { dx: number; dy: number } | null {
+  const a0 = layout.amps[0];
+  const dx = a0.data.x0 - a0.trim.x0, dy = a0.data.y0 - a0.trim.y0;
+  for (const a of layout.amps) {
+    if (a.flipX || a.flipY) return null;
+    if (a.data.x0 - a.trim.x0 !== dx || a.data.y0 - a.trim.y0 !== dy) return null;
+  }
+  return { dx, dy };
+}
+
 /** Rasterises bad-pixel boxes into a uint16 flags plane (bit `bit`, default 1 = bad pixel). */
 export function badPixelMask(boxes: readonly Box[], nx: number, ny: number, bit = 1): Uint16Array {
   const mask = new Uint16Array(nx * ny);

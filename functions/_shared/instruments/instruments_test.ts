@@ -9,6 +9,7 @@ import {
   getInstrument,
   parseAngle,
   parseSection,
+  rawToTrimmedOffset,
   sectionsByDistance,
   SimCam,
   twoAmpLayout,
@@ -66,6 +67,11 @@ Deno.test("DECam: CCDNUM names, layout from real keywords, header translation, c
   assert.deepEqual(lay.amps[0].trim, { x0: 1024, x1: 2048, y0: 0, y1: 4096 });
   assert.equal(lay.amps[1].gain, 3.95);
   assert.equal(lay.amps[0].saturation, 44000);
+  assert.deepEqual(rawToTrimmedOffset(lay), { dx: 56, dy: 50 });
+  assert.equal(
+    rawToTrimmedOffset({ ...lay, amps: [lay.amps[0], { ...lay.amps[1], flipX: true }] }),
+    null,
+  );
   const primary = Header.from([
     ["INSTRUME", "DECam"],
     ["MJD-OBS", 60001.25],

@@ -166,6 +166,11 @@ export interface RenderedCcd {
   truth: TruthSource[];
   /** Sky level (e-/px, before the flat). */
   skyE: number;
+  /**
+   * Zero point of the exposure in electrons: a source of magnitude m gives
+   * 10^(-0.4 (m - zeropointE)) e- in total (extinction and exposure time included).
+   */
+  zeropointE: number;
   /** Per-amplifier bias level of this exposure (ADU), A then B (drift and ramp excluded). */
   biasLevels: [number, number];
   /** Per-amplifier bias drift by raw row (ADU), A then B: the overscan follows level + drift. */
@@ -607,6 +612,7 @@ function renderCcd(
     fwhmPoly,
     truth,
     skyE,
+    zeropointE: e.zeropoint - k * e.airmass + 2.5 * Math.log10(Math.max(e.exptime, 1e-9)),
     biasLevels,
     biasRows,
     biasCols,

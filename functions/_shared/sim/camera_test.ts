@@ -44,6 +44,7 @@ Deno.test("renderExposure: deterministic; truth on the CCD; overscan at the bias
   assert.ok(c.truth.length > 20);
   for (const t of c.truth) {
     assert.ok(t.x >= -0.5 && t.x < 255.5 && t.y >= -0.5 && t.y < 511.5);
+    assert.ok(Math.abs(t.mag - (c.zeropointE - 2.5 * Math.log10(t.fluxE))) < 1e-9);
     const p = tpvSkyToPix(c.wcs, t.ra, t.dec);
     assert.ok(Math.hypot(p.x - t.x, p.y - t.y) < 1e-6);
   }

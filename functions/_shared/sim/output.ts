@@ -42,8 +42,8 @@ export const TRUTH_COLUMNS = [
 /**
  * The truth of an exposure: one BINTABLE per CCD (EXTNAME TRUTH_<section>; X, Y
  * 0-based in the trimmed image; FLUX_E in electrons before the flat; FLUX_ADU in
- * the reading amplifier's ADU), with the CCD's sky level, bias levels and FWHM
- * polynomial in its header.
+ * the reading amplifier's ADU), with the CCD's sky level, zero point (ZP_E: the
+ * magnitude giving 1 e-), bias levels and FWHM polynomial in its header.
  */
 export function truthFits(exp: RenderedExposure): Uint8Array {
   const hdus: HduInput[] = [{ header: Header.from(exp.primary) }];
@@ -53,6 +53,7 @@ export function truthFits(exp: RenderedExposure): Uint8Array {
     const header = Header.from([
       ["SECTION", c.id, "CCD"],
       ["SKY_E", c.skyE, "sky level (e-/px, before the flat)"],
+      ["ZP_E", c.zeropointE, "magnitude giving 1 e- in this exposure"],
       ["BIAS_A", c.biasLevels[0], "bias level of amplifier A (ADU)"],
       ["BIAS_B", c.biasLevels[1], "bias level of amplifier B (ADU)"],
       ...c.fwhmPoly.map((v, i): [string, number, string] => [
