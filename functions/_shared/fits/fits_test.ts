@@ -367,3 +367,25 @@ Deno.test("compressed float tiles that cannot be quantized are stored losslessly
   assert.ok(back.subarray(3 * w, 4 * w).every(Number.isNaN));
   for (let i = 0; i < w; i++) assert.ok(Math.abs(back[i] - f[i]) < 0.2);
 });
+
+Deno.test("readRows reads a band of rows with one ranged read", async () => {
+  const w = 40, h = 30;
+  const data = Uint16Array.from({ length: w * h }, (_, i) => i);
+  const bytes = writeFits([{ data, axes: [w, h] }, {
+    data,
+    axes: [w, h],
+    compress: true,
+    name: "C",
+  }]);
+  const src = recording(bytes);
+  const f = await openFits(src);
+  const hdu = await f.hdu(0);
+  src.reads.length = 0;
+  const band = await hdu.readRows(10, 13);
+  assert.deepEqual(band.axes, [w, 3]);
+  assert.deepEqual(band.data, data.slice(10 * w, 13 * w));
+  assert.deepEqual(src.reads, [[hdu.dataOffset + 10 * w * 2, 3 * w * 2]]);
+  const c = await (await f.hdu("C")).readRows(28, 30);
+  assert.deepEqual(c.data, data.slice(28 * w, 30 * w));
+  await assert.rejects(() => hdu.readRows(5, 31), RangeError);
+});

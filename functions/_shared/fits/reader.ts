@@ -119,6 +119,43 @@ export class Hdu {
     return { axes, data: scaled.data, bitpix };
   }
 
+  /**
+   * Reads rows [y0, y1) of a 2-D image (NAXIS2 is the row axis), scaled like
+   * readImage. For an uncompressed image only those rows' bytes are read (one
+   * ranged read); a tile-compressed image is decompressed whole and sliced.
+   */
+  async readRows(y0: number, y1: number): Promise<FitsImage> {
+    if (this.kind !== "image") {
+      throw new FitsError(`HDU is a ${this.kind}, not an image`, this.#ctx("XTENSION"));
+    }
+    const h = this.header;
+    const naxis = h.getNumber("NAXIS", 0)!;
+    if (naxis !== 2) {
+      throw new FitsError(`readRows needs a 2-D image, NAXIS is ${naxis}`, this.#ctx("NAXIS"));
+    }
+    const w = h.getNumber("NAXIS1")!, ny = h.getNumber("NAXIS2")!;
+    if (!Number.isInteger(y0) || !Number.isInteger(y1) || y0 < 0 || y1 > ny || y0 > y1) {
+      throw new RangeError(`rows [${y0}, ${y1}) outside 0..${ny}`);
+    }
+    const bitpix = h.getNumber("BITPIX")! as Bitpix;
+    if (this.compressed) {
+      const all = await this.readImage();
+      return {
+        axes: [w, y1 - y0],
+        data: all.data.slice(y0 * w, y1 * w) as typeof all.data,
+        bitpix,
+      };
+    }
+    const bpp = Math.abs(bitpix) / 8;
+    const n = (y1 - y0) * w;
+    const bytes = n === 0
+      ? new Uint8Array(0)
+      : await this.#file.source.read(this.dataOffset + y0 * w * bpp, n * bpp);
+    if (bytes.length < n * bpp) throw new FitsError("truncated data", this.#ctx("NAXIS2"));
+    const scaled = scaleImage(rawFromBigEndian(bytes, bitpix, n), bitpix, h);
+    return { axes: [w, y1 - y0], data: scaled.data, bitpix };
+  }
+
   /** Reads a binary table. */
   async readTable(): Promise<FitsTable> {
     if (this.kind !== "bintable" || this.compressed) {

@@ -17,6 +17,7 @@ export {
   tanProject,
   type TpvPolynomials,
   type Wcs,
+  wcsCorners,
   type WcsParams,
 } from "./wcs.ts";
 export { type HeaderLike, type WcsCard, WcsError, wcsFromHeader, wcsToCards } from "./cards.ts";

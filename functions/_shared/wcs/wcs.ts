@@ -266,3 +266,21 @@ export function pixelScaleArcsec(wcs: WcsParams): number {
   const det = wcs.cd[0][0] * wcs.cd[1][1] - wcs.cd[0][1] * wcs.cd[1][0];
   return Math.sqrt(Math.abs(det)) * 3600;
 }
+
+/**
+ * Sky positions (degrees) of the four outer corners of an image of width x height
+ * pixels — the pixel edges at (-0.5, -0.5), (w - 0.5, -0.5), (w - 0.5, h - 0.5),
+ * (-0.5, h - 0.5) in 0-based centre coordinates — in that order.
+ */
+export function wcsCorners(
+  wcs: Wcs,
+  width: number,
+  height: number,
+): Array<{ ra: number; dec: number }> {
+  return [
+    wcs.pixToSky(-0.5, -0.5),
+    wcs.pixToSky(width - 0.5, -0.5),
+    wcs.pixToSky(width - 0.5, height - 0.5),
+    wcs.pixToSky(-0.5, height - 0.5),
+  ];
+}

@@ -6,6 +6,7 @@ import {
   makeWcs,
   type Match,
   pixelScaleArcsec,
+  wcsCorners,
   WcsError,
   wcsFromHeader,
   wcsToCards,
@@ -129,4 +130,13 @@ Deno.test("fitTanSip recovers a SIP distortion and clips outliers", () => {
   const lin = fitTanSip(matches, { order: 1, clip: 0 });
   assert.equal(lin.wcs.type, "TAN");
   assert.ok(lin.rmsArcsec > fit.rmsArcsec * 5);
+});
+
+Deno.test("wcsCorners gives the sky positions of the outer pixel edges", () => {
+  const scale = 1 / 3600;
+  const w = makeWcs({ crpix: [50.5, 25.5], crval: [0, 0], cd: [[-scale, 0], [0, scale]] });
+  const c = wcsCorners(w, 100, 50);
+  // 100 x 50 pixels of 1" centred on (0, 0): corners at (+-50", +-25")
+  assert.ok(Math.abs(c[0].ra - 50 / 3600) < 1e-9 && Math.abs(c[0].dec + 25 / 3600) < 1e-9);
+  assert.ok(Math.abs(c[2].ra - (360 - 50 / 3600)) < 1e-9 && Math.abs(c[2].dec - 25 / 3600) < 1e-9);
 });
