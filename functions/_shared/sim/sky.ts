@@ -223,7 +223,7 @@ export class SimSky {
   /** Resolved options (every default filled in). */
   readonly options: Required<SimSkyOptions>;
   readonly #cache = new Map<number, SimTile>();
-  readonly #cacheSize = 256;
+  readonly #cacheSize = 128;
 
   constructor(options: SimSkyOptions = {}) {
     this.options = {
