@@ -8,7 +8,8 @@
  * (astropy 5.2 misreads a string whose escaped quote is followed by a blank, e.g.
  * 'field ''A'' / x', so the test strings avoid that pattern.)
  * - fits/ours_read_by_astropy_data, _header: a MEF we write (uint8, int8, int16, uint16,
- *   int32, uint32, int64, float32, float64 images; a BINTABLE with D, E, K, J+TNULL, I,
+ *   int32, uint32, int64, float32, float64 images, float32 stored as int16 with BSCALE,
+ *   BZERO and BLANK; a BINTABLE with D, E, K, J+TNULL, I,
  *   A, L, TDIM array, uint16 and TSCAL/TZERO columns; CONTINUE, HIERARCH, COMMENT,
  *   HISTORY cards) read by astropy: every pixel, column value, header value and
  *   commentary text must be identical. `_gz_data`: the same file gzipped.
@@ -249,6 +250,15 @@ function ourMef(w: number, h: number): Uint8Array {
       name: "I64",
     },
     { data: Float64Array.from({ length: n }, () => gauss(r) * 1e-3), axes: [w, h], name: "F64" },
+    {
+      data: Float32Array.from(
+        skyImage(w, h, 5),
+        (v) => (Number.isNaN(v) ? v : Math.round(v * 2) / 2),
+      ),
+      axes: [w, h],
+      name: "SCALED16",
+      scale: { bitpix: 16, bscale: 0.5, bzero: 1000, blank: -32768 },
+    },
     {
       type: "bintable",
       name: "CAT",

@@ -389,3 +389,30 @@ Deno.test("readRows reads a band of rows with one ranged read", async () => {
   assert.deepEqual(c.data, data.slice(28 * w, 30 * w));
   await assert.rejects(() => hdu.readRows(5, 31), RangeError);
 });
+
+Deno.test("writeFits stores floats as scaled integers with BSCALE, BZERO and BLANK", async () => {
+  const f = Float32Array.from({ length: 200 }, (_, i) => 1000 + i * 0.25);
+  f[7] = NaN;
+  const bytes = writeFits([{
+    data: f,
+    axes: [20, 10],
+    scale: { bitpix: 16, bscale: 0.25, bzero: 1000, blank: -32768 },
+  }]);
+  const hdu = await (await openFits(bytes)).hdu(0);
+  assert.equal(hdu.header.get("BITPIX"), 16);
+  assert.equal(hdu.header.get("BSCALE"), 0.25);
+  const img = await hdu.readImage();
+  assert.ok(img.data instanceof Float32Array);
+  assert.ok(Number.isNaN(img.data[7]));
+  for (let i = 0; i < 200; i++) if (i !== 7) assert.equal(img.data[i], f[i]);
+  assert.throws(
+    () =>
+      writeFits([{ data: f, axes: [20, 10], scale: { bitpix: 16, bscale: 0.25, bzero: 1000 } }]),
+    FitsError,
+  );
+  assert.throws(
+    () =>
+      writeFits([{ data: new Float32Array([1e9]), scale: { bitpix: 16, bscale: 1, bzero: 0 } }]),
+    /does not fit/,
+  );
+});

@@ -26,6 +26,62 @@ export interface ImageHduInput {
   name?: string;
   /** Tile-compress this image (never the primary: an empty primary is inserted before it). */
   compress?: CompressOptions | true;
+  /**
+   * Store float data as scaled integers: raw = round((value - bzero) / bscale) in
+   * BITPIX `bitpix`, NaN as `blank` (required when the data hold NaN). Readers get
+   * raw * BSCALE + BZERO back (as floats). Not combined with `compress`.
+   */
+  scale?: { bitpix: 8 | 16 | 32; bscale: number; bzero: number; blank?: number };
+}
+
+/** Quantizes float data to the raw integers of a scaled image. */
+function scaledStorage(
+  data: ImageArray,
+  scale: NonNullable<ImageHduInput["scale"]>,
+  hdu: number,
+): { bitpix: 8 | 16 | 32; raw: ImageArray; extra: Entry[] } {
+  const { bitpix, bscale, bzero, blank } = scale;
+  if (!(bscale !== 0) || !Number.isFinite(bscale) || !Number.isFinite(bzero)) {
+    throw new FitsError("BSCALE must be finite and non-zero, BZERO finite", {
+      hdu,
+      card: "BSCALE",
+    });
+  }
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    throw new FitsError("scaled storage takes number arrays", { hdu, card: "BITPIX" });
+  }
+  const n = data.length;
+  const raw = bitpix === 8
+    ? new Uint8Array(n)
+    : bitpix === 16
+    ? new Int16Array(n)
+    : new Int32Array(n);
+  const [lo, hi] = bitpix === 8
+    ? [0, 255]
+    : bitpix === 16
+    ? [-32768, 32767]
+    : [-2147483648, 2147483647];
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (Number.isNaN(v)) {
+      if (blank === undefined) {
+        throw new FitsError("NaN in data but no BLANK given", { hdu, card: "BLANK" });
+      }
+      raw[i] = blank;
+      continue;
+    }
+    const q = Math.round((v - bzero) / bscale);
+    if (q < lo || q > hi) {
+      throw new FitsError(`value ${v} does not fit BITPIX ${bitpix} with these BSCALE/BZERO`, {
+        hdu,
+        card: "BSCALE",
+      });
+    }
+    raw[i] = q;
+  }
+  const extra: Entry[] = [["BSCALE", bscale, "physical = raw * BSCALE + BZERO"], ["BZERO", bzero]];
+  if (blank !== undefined) extra.push(["BLANK", blank, "raw value of undefined pixels"]);
+  return { bitpix, raw, extra };
 }
 
 /** A binary table HDU to write (never the primary: an empty primary is inserted before it). */
@@ -76,6 +132,14 @@ function buildHeader(
     out.cards.push(c);
   }
   return out;
+}
+
+/** The header without BLANK (scaled storage writes its own). */
+function withoutBlank(h: Header | undefined): Header | undefined {
+  if (!h?.has("BLANK")) return h;
+  const c = h.clone();
+  c.delete("BLANK");
+  return c;
 }
 
 function padded(bytes: Uint8Array, fill: number): Uint8Array {
@@ -137,7 +201,16 @@ export function writeFits(hdus: HduInput[]): Uint8Array {
         card: "NAXIS",
       });
     }
-    const st = data
+    if (img.scale && img.compress) {
+      throw new FitsError("scaled storage cannot be combined with compression", {
+        hdu: index,
+        card: "BSCALE",
+      });
+    }
+    const scaled = img.scale && data ? scaledStorage(data, img.scale, index) : undefined;
+    const st = scaled
+      ? { bitpix: scaled.bitpix, raw: scaled.raw, bzero: undefined }
+      : data
       ? storageOf(data)
       : { bitpix: 8 as const, raw: new Uint8Array(0), bzero: undefined };
     if (img.compress && data) {
@@ -167,7 +240,9 @@ export function writeFits(hdus: HduInput[]): Uint8Array {
     if (primary) entries.push(["EXTEND", true]);
     else entries.push(["PCOUNT", 0], ["GCOUNT", 1]);
     if (st.bzero !== undefined) entries.push(["BSCALE", 1], ["BZERO", st.bzero]);
-    parts.push(headerBytes(buildHeader(entries, img.header, img.name)));
+    if (scaled) entries.push(...scaled.extra);
+    const user = scaled ? withoutBlank(img.header) : img.header;
+    parts.push(headerBytes(buildHeader(entries, user, img.name)));
     if (data) parts.push(padded(toBigEndian(st.raw), 0));
   });
   const total = parts.reduce((s, p) => s + p.length, 0);
