@@ -144,3 +144,20 @@ Deno.test("SimSky.moversInCone: objects move at their rate and are found where t
   const again = sky.moversInCone(80, 0, 0.5, mjd);
   assert.deepEqual(again, found);
 });
+
+Deno.test("SimSky: cones across RA = 0 and at the pole; wrapping rectangles", () => {
+  const sky = new SimSky({ seed: 6, starsPerDeg2: 20000 });
+  const near0 = sky.starsInCone(0.05, 1, 0.2);
+  assert.ok(near0.some((s) => s.ra > 359.8) && near0.some((s) => s.ra < 0.2));
+  for (const s of near0) assert.ok(angularSeparationDeg(0.05, 1, s.ra, s.dec) <= 0.2);
+  const area = 2 * Math.PI * (1 - Math.cos((0.2 * Math.PI) / 180)) * (180 / Math.PI) ** 2;
+  close(near0.length, 20000 * area, 5 * Math.sqrt(20000 * area), "count across RA 0");
+  const pole = sky.starsInCone(123, 89.95, 0.2);
+  close(pole.length, 20000 * area, 5 * Math.sqrt(20000 * area), "count at the pole");
+  const wrap = sky.gaiaRect({ minRa: 359.9, maxRa: 0.1, minDec: 0.9, maxDec: 1.1 });
+  assert.ok(wrap.length > 0);
+  for (const r of wrap) assert.ok((r.ra >= 359.9 || r.ra <= 0.1) && r.dec >= 0.9 && r.dec <= 1.1);
+  const both = sky.gaiaRect({ minRa: 359.9, maxRa: 360, minDec: 0.9, maxDec: 1.1 }).length +
+    sky.gaiaRect({ minRa: 0, maxRa: 0.1, minDec: 0.9, maxDec: 1.1 }).length;
+  assert.equal(wrap.length, both);
+});
