@@ -355,7 +355,7 @@ export const extractionStep = defineStep({
       list.Y[j] = ys[j];
       const sigma = psf.fwhm / 2.3548;
       const snrPsf = phot.flux[j] / phot.fluxErr[j];
-      const posErr = snrPsf > 0 ? (Math.SQRT2 * sigma) / snrPsf : NaN;
+      const posErr = snrPsf > 0 ? sigma / snrPsf : NaN; // a Gaussian PSF: sigma / (S/N) per axis
       list.X_ERR[j] = posErr;
       list.Y_ERR[j] = posErr;
       list.A[j] = m.a[j];
@@ -393,6 +393,8 @@ export const extractionStep = defineStep({
     list.header.set("STARRAT", starRatio, "median FLUX_PSF / FLUX_APER of PSF stars");
     list.header.set("CSAPER", kRef + 1, "aperture (1-based) of CLASS_STAR");
     list.header.set("GAIN", gain, "e- per image unit");
+    const bunit = inputs.image.header.getString("BUNIT");
+    if (bunit) list.header.set("BUNIT", bunit, "unit of the fluxes");
     return {
       outputs: {
         sources: list,

@@ -1,8 +1,10 @@
 /**
  * The SourceList product file: a FITS binary table, one row per source, in
  * extension SOURCES. Positions are 0-based pixel coordinates (pixel centres at
- * integers; add 1 for FITS/SExtractor conventions). Fluxes are in ADU, as
- * measured on the background-subtracted image.
+ * integers; add 1 for FITS/SExtractor conventions). Fluxes are in the image's
+ * unit, as measured on the background-subtracted image: the table header's BUNIT
+ * ("electron" for skydiff's preprocessed images; ADU when BUNIT is absent), which
+ * also becomes the TUNIT of the flux columns (written "adu" in the table below).
  *
  * | column | type | unit | meaning |
  * |---|---|---|---|
@@ -19,7 +21,7 @@
  * | FLUX_KRON, FLUXERR_KRON, KRON_RADIUS | E | ADU, pix | Kron photometry |
  * | FLUX_PSF, FLUXERR_PSF | E | ADU | PSF photometry |
  * | CLASS_STAR | E | | star/galaxy indicator, 1 = point-like |
- * | FLAGS | I | | source flags (detection and measurement bits) |
+ * | FLAGS | I | | source flags: bits 0-4 detection (core OBJ_FLAGS: blended, truncated, saturated, masked, singular), bits 5-10 measurement (core PhotFlags << 5) |
  *
  * @module
  */
@@ -106,12 +108,14 @@ export function encodeSourceList(list: SourceList): Uint8Array {
   const header = list.header.clone();
   header.set("NAPER", naper, "number of circular apertures");
   list.apertureRadii.forEach((r, i) => header.set(`APER_R${i + 1}`, r, "aperture radius (pix)"));
+  const fluxUnit = list.header.getString("BUNIT")?.trim() || "adu";
   const columns = Object.keys(SCALAR_COLUMNS).map((name) => {
     const data = list[name as ScalarColumn];
     if (data.length !== list.count) {
       throw new RangeError(`column ${name} has ${data.length} rows, expected ${list.count}`);
     }
-    return { name, data, unit: UNITS[name as ScalarColumn] };
+    const unit = UNITS[name as ScalarColumn];
+    return { name, data, unit: unit === "adu" ? fluxUnit : unit };
   });
   if (naper > 0) {
     for (const name of ["FLUX_APER", "FLUXERR_APER"] as const) {
@@ -120,7 +124,7 @@ export function encodeSourceList(list: SourceList): Uint8Array {
           `column ${name} has ${list[name].length} values, expected ${list.count * naper}`,
         );
       }
-      columns.push({ name, data: list[name], unit: "adu", repeat: naper } as never);
+      columns.push({ name, data: list[name], unit: fluxUnit, repeat: naper } as never);
     }
   }
   return writeFits([{}, { type: "bintable", name: "SOURCES", columns, header }]);
