@@ -5,13 +5,14 @@
  *   running this script); Lambda unpacks layers under /opt, so it is /opt/bin/deno;
  * - the function directory holds `bootstrap` (the runtime entry Lambda executes),
  *   the sources the entry point needs (functions/, config/default.yaml, sql/,
- *   core-wasm/ with its built .wasm), deno.json, import_map.json (without the CDK packages), and
- *   `deno_dir/`: a Deno cache with every module and npm package the entry point
- *   imports, so the function runs with `--cached-only` and never downloads.
+ *   core-wasm/ with its built .wasm), deno.json, import_map.json (without the CDK
+ *   packages), and `deno_dir/` + `deno.lock`: a Deno cache with every module and
+ *   npm package the entry point imports, written by `deno cache` at build time.
  *
  * `bootstrap` copies `deno_dir` to /tmp once per execution environment (the task
  * root is read-only; Deno writes to its cache) and execs
- * `deno run --cached-only -A functions/lambda_main.ts`.
+ * `deno run --cached-only --frozen -A functions/lambda_main.ts`: nothing is
+ * downloaded, and the lockfile is checked, never rewritten.
  *
  * The alternative is one `deno compile`d binary named `bootstrap` (no layer); it
  * needs the matching `denort` from dl.deno.land at build time.
@@ -42,7 +43,7 @@ if [ ! -f "$DENO_DIR/.complete" ]; then
 fi
 export DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1
 cd "$LAMBDA_TASK_ROOT"
-exec "\${SKYDIFF_DENO:-/opt/bin/deno}" run --cached-only -A ${ENTRY}
+exec "\${SKYDIFF_DENO:-/opt/bin/deno}" run --cached-only --frozen -A ${ENTRY}
 `;
 
 /** Options of {@linkcode buildLambdaAsset}. */
