@@ -61,6 +61,41 @@ static void test_galaxy_flux_centroid_shape(void) {
   free(img);
 }
 
+/* Enclosed light of a round Sersic profile cut at 5 re, by direct integration. */
+static double sersic_enclosed(double n, double rfrac) {
+  double b = 2.0 * n - 1.0 / 3.0 + 4.0 / (405.0 * n) + 46.0 / (25515.0 * n * n);
+  double in = 0.0, all = 0.0;
+  const int steps = 200000;
+  for (int k = 0; k < steps; k++) {
+    double r = (k + 0.5) * 5.0 / steps;
+    double w = exp(-b * (pow(r, 1.0 / n) - 1.0)) * r;
+    all += w;
+    if (r <= rfrac) in += w;
+  }
+  return in / all;
+}
+
+/* Half-light radius as drawn: the light within re (and 2 re) of a large round galaxy,
+ * barely blurred, matches the Sersic profile, for an exponential and a de Vaucouleurs. */
+static void test_galaxy_profile(void) {
+  const int32_t nx = 160, ny = 160;
+  float *img = malloc(sizeof(float) * nx * ny);
+  const double ns[2] = {1.0, 4.0};
+  for (int k = 0; k < 2; k++) {
+    memset(img, 0, sizeof(float) * nx * ny);
+    double p[SD_SIM_GAL_NCOL] = {80.0, 80.0, 1.0, ns[k], 12.0, 1.0, 0.0, 0.8};
+    CHECK_OK(sd_sim_galaxies(img, nx, ny, p, 1, 3.0, 5.0, 5.0, 1e-9));
+    for (int m = 1; m <= 2; m++) {
+      double in = 0.0;
+      for (int32_t y = 0; y < ny; y++)
+        for (int32_t x = 0; x < nx; x++)
+          if (hypot(x - 80.0, y - 80.0) <= 12.0 * m) in += img[y * nx + x];
+      CHECK_CLOSE(in, sersic_enclosed(ns[k], m), 0.01);
+    }
+  }
+  free(img);
+}
+
 /* Poisson deviates have mean and variance lam, small and large lam alike; reproducible. */
 static void test_poisson_moments(void) {
   const int32_t n = 200000;
@@ -195,6 +230,7 @@ static void test_readout(void) {
 
 int main(void) {
   RUN(test_galaxy_flux_centroid_shape);
+  RUN(test_galaxy_profile);
   RUN(test_poisson_moments);
   RUN(test_gaussian_and_flat);
   RUN(test_bleed);
