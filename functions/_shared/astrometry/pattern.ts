@@ -75,6 +75,12 @@ export interface PatternMatch {
   votes: number;
   /** Triangles built from each list. */
   triangles: [number, number];
+  /**
+   * Pairs a random transform would find on average: verifyFrom points times the
+   * chance that one lands within the radius of a verifyTo point (their density
+   * over their bounding box).
+   */
+  expectedRandom: number;
 }
 
 interface Triangle {
@@ -296,6 +302,13 @@ export function matchPatterns(
   }).sort((u, v) => v.n - u.n || v.own - u.own);
 
   const grid = new PointGrid(verifyTo, Math.max(verifyRadius, 16));
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (const p of verifyTo) {
+    x0 = Math.min(x0, p.x), x1 = Math.max(x1, p.x), y0 = Math.min(y0, p.y), y1 = Math.max(y1, p.y);
+  }
+  const density = verifyTo.length / Math.max(1, (x1 - x0) * (y1 - y0));
+  const expectedRandom = verifyFrom.length *
+    Math.min(1, density * Math.PI * verifyRadius * verifyRadius);
   let best: PatternMatch | null = null;
   for (const cand of scored.slice(0, nCand)) {
     const med = (f: (s: Similarity) => number) => {
@@ -315,7 +328,13 @@ export function matchPatterns(
       pairs = pairWithin(verifyFrom, (x, y) => applySimilarity(t, x, y), grid, verifyRadius);
     }
     if (!best || pairs.length > best.pairs.length) {
-      best = { transform: t, pairs, votes: cand.n, triangles: [tf.length, tt.length] };
+      best = {
+        transform: t,
+        pairs,
+        votes: cand.n,
+        triangles: [tf.length, tt.length],
+        expectedRandom,
+      };
     }
   }
   return best;

@@ -163,6 +163,12 @@ export function solveAstrometry(
   const verifyFrom = srcOrder.slice(0, 300).map((i) => sources[i]);
   const verifyTo = refOrder.slice(0, Math.ceil(300 * areaRatio)).map((i) => refPix[i]);
   let pattern: ReturnType<typeof matchPatterns> = null;
+  // enough pairs, and far more than a random transform would find
+  const significant = (m: NonNullable<typeof pattern>) =>
+    m.pairs.length >= Math.max(
+      o.patternMinPairs,
+      2 * m.expectedRandom + 5 * Math.sqrt(m.expectedRandom),
+    );
   for (const n of o.patternSources) {
     const from = srcOrder.slice(0, n).map((i) => sources[i]);
     const nRef = Math.min(o.patternMaxRefs, Math.ceil(n * areaRatio * 1.5));
@@ -176,19 +182,21 @@ export function solveAstrometry(
         maxRotationDeg: o.maxRotationDeg,
         maxSide: 0.8 * Math.min(width, height) + 2,
         minSide: Math.max(10, 0.02 * Math.min(width, height)),
-        verifyRadius: Math.max(2, 3 / scale),
+        verifyRadius: Math.max(2, 1.5 / scale),
       },
       verifyFrom,
       verifyTo,
     );
     if (m && (!pattern || m.pairs.length > pattern.pairs.length)) pattern = m;
-    if (pattern && pattern.pairs.length >= Math.max(o.patternMinPairs, 0.2 * n)) break;
+    if (pattern && significant(pattern) && pattern.pairs.length >= 0.2 * n) break;
     if (srcOrder.length <= n) break;
   }
-  if (!pattern || pattern.pairs.length < o.patternMinPairs) {
+  if (!pattern || !significant(pattern)) {
     throw new AstrometryFailure(
       `no pattern match: best had ${pattern?.pairs.length ?? 0} verified pairs, ` +
-        `${o.patternMinPairs} needed`,
+        `${o.patternMinPairs} and well above the ${
+          (pattern?.expectedRandom ?? 0).toFixed(1)
+        } a random match gives needed`,
       "xmatch_failed",
     );
   }
