@@ -191,3 +191,65 @@ export function quantizeTiles(
     };
   });
 }
+
+/**
+ * Rice decoding and dequantization of float tiles in one pass through WASM memory
+ * (the integers never leave it): {@linkcode riceDecodeTiles} then
+ * {@linkcode dequantizeTiles}. Tiles with length 0 or scale 0 are left as 0.
+ */
+export function riceDecodeDequantize(
+  heap: Uint8Array,
+  offsets: Uint32Array,
+  lengths: Uint32Array,
+  counts: Uint32Array,
+  scales: Float64Array,
+  zeros: Float64Array,
+  options: RiceOptions & Omit<DequantizeOptions, "variant"> = {},
+): Float32Array {
+  const ntiles = counts.length;
+  if (
+    offsets.length !== ntiles || lengths.length !== ntiles || scales.length !== ntiles ||
+    zeros.length !== ntiles
+  ) {
+    throw new RangeError("riceDecodeDequantize: per-tile arrays differ in length");
+  }
+  let total = 0;
+  for (let t = 0; t < ntiles; t++) total += counts[t];
+  const core = getCore(options.variant ?? "simd");
+  return core.scope((s) => {
+    const pHeap = s.copyIn(heap.length > 0 ? heap : new Uint8Array(1));
+    const pOff = s.copyIn(bytesOf(offsets));
+    const pLen = s.copyIn(bytesOf(lengths));
+    const pCnt = s.copyIn(bytesOf(counts));
+    const pScale = s.copyIn(scales.length > 0 ? scales : new Float64Array(1));
+    const pZero = s.copyIn(zeros.length > 0 ? zeros : new Float64Array(1));
+    const pInts = s.i32(Math.max(1, total));
+    const pOut = s.f32(Math.max(1, total));
+    core.call(
+      "sd_rice_decode_tiles",
+      pHeap,
+      heap.length,
+      pOff,
+      pLen,
+      pCnt,
+      ntiles,
+      options.bytepix ?? 4,
+      options.blocksize ?? 32,
+      pInts,
+    );
+    core.call(
+      "sd_dequantize_tiles",
+      pInts,
+      pCnt,
+      ntiles,
+      pScale,
+      pZero,
+      options.method ?? 1,
+      options.dither0 ?? 1,
+      options.blank === undefined ? 0 : 1,
+      options.blank ?? 0,
+      pOut,
+    );
+    return s.readF32(pOut, total);
+  });
+}

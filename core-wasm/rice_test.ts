@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { dequantizeTiles, quantizeTiles, riceDecodeTiles, riceEncodeTiles } from "./rice.ts";
+import {
+  dequantizeTiles,
+  quantizeTiles,
+  riceDecodeDequantize,
+  riceDecodeTiles,
+  riceEncodeTiles,
+} from "./rice.ts";
 
 Deno.test("riceDecodeTiles inverts riceEncodeTiles for every width, in both builds", () => {
   let s = 99;
@@ -88,4 +94,18 @@ Deno.test("quantizeTiles and dequantizeTiles round-trip within half a step", () 
     if (i === 10 || (i >= 1000 && i < 2000)) continue;
     assert.ok(Math.abs(back[i] - v[i]) <= q.scales[Math.floor(i / 1000)] / 2 + 1e-4, `pixel ${i}`);
   }
+});
+
+Deno.test("riceDecodeDequantize equals riceDecodeTiles then dequantizeTiles", () => {
+  const counts = new Uint32Array([100, 100, 100]);
+  const q = Int32Array.from({ length: 300 }, (_, i) => ((i * 37) % 91) - 45);
+  const { bytes, lengths } = riceEncodeTiles(q, counts);
+  const offsets = new Uint32Array([0, lengths[0], lengths[0] + lengths[1]]);
+  const scales = new Float64Array([0.5, 0, 2]), zeros = new Float64Array([3, 0, -7]);
+  const one = riceDecodeDequantize(bytes, offsets, lengths, counts, scales, zeros, { dither0: 12 });
+  const ints = riceDecodeTiles(bytes, offsets, lengths, counts);
+  assert.deepEqual(ints, q);
+  const two = dequantizeTiles(ints, counts, scales, zeros, { dither0: 12 });
+  assert.deepEqual(one, two);
+  assert.ok(one.subarray(100, 200).every((v) => v === 0));
 });

@@ -19,6 +19,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import {
   dequantizeTiles,
   quantizeTiles,
+  riceDecodeDequantize,
   riceDecodeTiles,
   riceEncodeTiles,
 } from "../../../core-wasm/rice.ts";
@@ -313,14 +314,24 @@ export function decompressImage(
   // integer values per tile (quantized floats and integer images)
   const intBytes = quantized ? 4 : Math.abs(zbitpix) / 8;
   const tiles = Array.from({ length: grid.total }, (_, t) => grid.at(t));
+  const method = quantiz === "SUBTRACTIVE_DITHER_2"
+    ? 2
+    : quantiz === "SUBTRACTIVE_DITHER_1"
+    ? 1
+    : 0;
+  const blankColumn = cols.has("ZBLANK");
+  const zblank = blankColumn ? undefined : header.getNumber("ZBLANK");
+  const isRice = cmp === "RICE_1" || cmp === "RICE_ONE";
+  // quantized float32 Rice tiles: decoding and dequantization in one pass in the core
+  const fused = isRice && quantized && zbitpix === -32 && !blankColumn;
   // Rice: one batched call into the C core for every tile
   let riceValues: Int32Array | undefined;
   const riceOffsets = new Uint32Array(grid.total);
   const riceLengths = new Uint32Array(grid.total);
   const counts = new Uint32Array(grid.total);
   for (let t = 0; t < grid.total; t++) counts[t] = tiles[t].count;
-  if (cmp === "RICE_1" || cmp === "RICE_ONE") {
-    const bytepix = params.BYTEPIX ?? 4;
+  const bytepix = params.BYTEPIX ?? 4;
+  if (isRice) {
     if (![1, 2, 4].includes(bytepix)) {
       throw new FitsError(`invalid Rice BYTEPIX ${bytepix}`, { ...ctx, card: "ZVAL2" });
     }
@@ -336,10 +347,12 @@ export function decompressImage(
       riceLengths[t] = n;
     }
     try {
-      riceValues = riceDecodeTiles(heap, riceOffsets, riceLengths, counts, {
-        bytepix: bytepix as 1 | 2 | 4,
-        blocksize: params.BLOCKSIZE ?? 32,
-      });
+      if (!fused) {
+        riceValues = riceDecodeTiles(heap, riceOffsets, riceLengths, counts, {
+          bytepix: bytepix as 1 | 2 | 4,
+          blocksize: params.BLOCKSIZE ?? 32,
+        });
+      }
     } catch (err) {
       throw new FitsError(`Rice decoding failed: ${(err as Error).message}`, {
         ...ctx,
@@ -355,7 +368,7 @@ export function decompressImage(
   }
   const intImage = !isFloat && zbitpix !== 64;
   const ints: Int32Array | undefined = riceValues ??
-    (quantized || intImage ? new Int32Array(npix) : undefined);
+    (!fused && (quantized || intImage) ? new Int32Array(npix) : undefined);
   const raws = new Map<number, ImageArray>();
   const scales = new Float64Array(grid.total);
   const zeros = new Float64Array(grid.total);
@@ -370,7 +383,7 @@ export function decompressImage(
           throw new FitsError(`tile ${t + 1} has ZSCALE ${scales[t]}`, { ...ctx, card: "ZSCALE" });
         }
       }
-      if (riceValues) continue;
+      if (isRice) continue;
       let bytes = heap.subarray(co, co + cn);
       if (cmp === "GZIP_1" || cmp === "GZIP_2") {
         try {
@@ -416,14 +429,22 @@ export function decompressImage(
   }
   // 2. the image in tile order
   let ordered: ImageArray;
-  const method = quantiz === "SUBTRACTIVE_DITHER_2"
-    ? 2
-    : quantiz === "SUBTRACTIVE_DITHER_1"
-    ? 1
-    : 0;
-  const blankColumn = cols.has("ZBLANK");
-  const zblank = blankColumn ? undefined : header.getNumber("ZBLANK");
-  if (quantized && zbitpix === -32 && !blankColumn) {
+  if (fused) {
+    try {
+      ordered = riceDecodeDequantize(heap, riceOffsets, riceLengths, counts, scales, zeros, {
+        bytepix: bytepix as 1 | 2 | 4,
+        blocksize: params.BLOCKSIZE ?? 32,
+        method,
+        dither0,
+        blank: zblank,
+      });
+    } catch (err) {
+      throw new FitsError(`Rice decoding failed: ${(err as Error).message}`, {
+        ...ctx,
+        card: "ZCMPTYPE",
+      });
+    }
+  } else if (quantized && zbitpix === -32 && !blankColumn) {
     ordered = dequantizeTiles(ints!, counts, scales, zeros, { method, dither0, blank: zblank });
   } else if (quantized) {
     ordered = newArray(zbitpix, npix);
