@@ -17,6 +17,7 @@ import { ingestObject, keysFromS3Event } from "../functions/ingest/ingest.ts";
 import { configCommand } from "./commands/config.ts";
 import { filterLog, parseLogsArgs } from "./commands/logs.ts";
 import { demo } from "./commands/demo.ts";
+import { simulateCommand } from "./commands/simulate.ts";
 
 const HELP = `skydiff — transient discovery for wide-field sky surveys
 
@@ -28,6 +29,8 @@ commands:
   ingest <file.fits>...   store raw exposures, register them, queue their first step
   ingest --event <json>   the same from an S3 ObjectCreated event (a file, or - for stdin)
   run <file.fits>...      ingest, then work the queue until it is empty (one process)
+  simulate [options]      write a simulated field (calibrations, reference and new epochs,
+                          truth); simulate --help lists the options
   demo                    the end-to-end demo on the embedded defaults
   logs [filters] <file>   filter a JSON-lines log: --trace --step --level --since --until
                           --exposure --section, -f/--follow
@@ -162,6 +165,8 @@ async function main(args: string[]): Promise<number> {
       return await ingestCommand(config, rest, true);
     case "demo":
       return await demo(config, rest);
+    case "simulate":
+      return await simulateCommand(config, rest);
     default:
       console.error(`unknown command "${command}"\n\n${HELP}`);
       return 2;
