@@ -249,39 +249,34 @@ export class FitsFile {
       return false;
     }
     const ctx = (card?: string): FitsErrorContext => ({ file: this.name, hdu: index, card });
-    if (index > 0) {
-      const head = await this.source.read(offset, Math.min(BLOCK, size - offset));
-      if (!LATIN1.decode(head.subarray(0, 9)).startsWith("XTENSION=")) {
-        if (head.every((b) => b === 0) && offset + head.length >= size) {
-          this.#done = true; // trailing zero padding
-          return false;
-        }
-        const prev = this.#hdus[index - 1].storedHeader;
-        const n = prev.getNumber("NAXIS", 0)!;
-        throw new FitsError(
-          `no XTENSION where HDU ${index - 1}'s data end: NAXISn disagree with the data size`,
-          { file: this.name, hdu: index - 1, card: n > 0 ? `NAXIS${n}` : "NAXIS" },
-        );
+    // header blocks are read 4 at a time (one ranged read for most headers)
+    const readChunk = (at: number) => this.source.read(at, Math.min(4 * BLOCK, size - at));
+    const firstChunk = await readChunk(offset);
+    if (index > 0 && !LATIN1.decode(firstChunk.subarray(0, 9)).startsWith("XTENSION=")) {
+      const head = firstChunk.subarray(0, BLOCK);
+      if (head.every((b) => b === 0) && offset + head.length >= size) {
+        this.#done = true; // trailing zero padding
+        return false;
       }
+      const prev = this.#hdus[index - 1].storedHeader;
+      const n = prev.getNumber("NAXIS", 0)!;
+      throw new FitsError(
+        `no XTENSION where HDU ${index - 1}'s data end: NAXISn disagree with the data size`,
+        { file: this.name, hdu: index - 1, card: n > 0 ? `NAXIS${n}` : "NAXIS" },
+      );
     }
     // read header blocks until END
-    let text = "";
-    let headerBytes = 0;
-    let end = -1;
-    let cards;
+    let text = LATIN1.decode(firstChunk);
+    let headerBytes = firstChunk.length;
+    let { end, cards } = parseCards(text, ctx());
     while (end < 0) {
       if (offset + headerBytes >= size) {
         throw new FitsError("header has no END card (file ends)", ctx("END"));
       }
-      const chunk = await this.source.read(
-        offset + headerBytes,
-        Math.min(4 * BLOCK, size - offset - headerBytes),
-      );
+      const chunk = await readChunk(offset + headerBytes);
       text += LATIN1.decode(chunk);
       headerBytes += chunk.length;
-      const p = parseCards(text, ctx());
-      end = p.end;
-      cards = p.cards;
+      ({ end, cards } = parseCards(text, ctx()));
     }
     const headerEnd = Math.ceil(((end + 1) * CARD) / BLOCK) * BLOCK;
     if (headerEnd > headerBytes) {
@@ -291,7 +286,7 @@ export class FitsFile {
     if (padding.trim() !== "") {
       throw new FitsError("header padding after END is not blank", ctx("END"));
     }
-    const header = new Header(cards!);
+    const header = new Header(cards);
     const first = header.cards[0];
     if (index === 0 && (first?.key !== "SIMPLE" || first.value !== true)) {
       throw new FitsError("primary header does not start with SIMPLE = T", ctx("SIMPLE"));
