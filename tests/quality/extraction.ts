@@ -1,7 +1,8 @@
 /**
  * Quality of preprocessing + extraction against the simulation's truth (group
  * "extraction"; part B adds the astrometry and photometry figures in
- * tests/quality/astrometry.ts). One simulated SimCam CCD (512 x 1024 small,
+ * tests/quality/astrometry.ts). One simulated SimCam CCD (1024 x 2048 small: a quarter CCD
+ * keeps ~140 PSF stars,
  * 2048 x 4096 full) goes through master bias and flat, preprocessing's run() and
  * extraction's run():
  *
@@ -34,7 +35,7 @@ import { PreprocessingParams, preprocessingStep } from "../../functions/preproce
 import { type FigureOptions, type QualityFigure, target } from "../figure.ts";
 
 export default async function* extraction(opts: FigureOptions): AsyncIterable<QualityFigure> {
-  const nx = opts.small ? 512 : 2048, ny = opts.small ? 1024 : 4096;
+  const nx = opts.small ? 1024 : 2048, ny = opts.small ? 2048 : 4096;
   opts.progress(`extraction: masters and a science exposure of a ${nx} x ${ny} CCD`);
   const setup = simSetup({ nx, ny, frames: opts.small ? 3 : 5 });
   const ccd = simScience(setup).ccds[0];
