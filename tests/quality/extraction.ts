@@ -1,10 +1,9 @@
 /**
  * Quality of preprocessing + extraction against the simulation's truth (group
  * "extraction"; part B adds the astrometry and photometry figures in
- * tests/quality/astrometry.ts). One simulated SimCam CCD (1024 x 2048 small: a quarter CCD
- * keeps ~140 PSF stars,
- * 2048 x 4096 full) goes through master bias and flat, preprocessing's run() and
- * extraction's run():
+ * tests/quality/astrometry.ts). One simulated SimCam CCD (1024 x 2048 small — a
+ * quarter CCD keeps ~140 PSF stars —, 2048 x 4096 full) goes through master bias
+ * and flat, preprocessing's run() and extraction's run():
  *
  * - extraction/psf_fwhm_centre: |FWHM of the PSF model / truth - 1| at the CCD
  *   centre; target 0.02. The truth is the FWHM of the simulated Moffat as sampled
