@@ -6,6 +6,9 @@
  * queue on the real ElasticMQ started by scripts/services.sh (the SQS records
  * carry real receipt handles, so dead-lettering moves real messages).
  *
+ * Run as root, the bootstrap runs as `nobody` on a package it cannot write to,
+ * as on Lambda (an unprivileged user, a read-only task root).
+ *
  * The Runtime API is a loopback server in this test implementing the
  * 2018-06-01 protocol: the AWS Lambda Runtime Interface Emulator could not be
  * built here (the Go module proxy answers 403 for
@@ -149,19 +152,65 @@ function sqsEvent(messages: Received[]) {
   };
 }
 
+/**
+ * Lambda runs `bootstrap` as an unprivileged user with a read-only task root.
+ * When this test runs as root, so does the bootstrap here: as `nobody`, on a
+ * package it cannot write to.
+ */
+const AS_NOBODY = Deno.uid() === 0 && (() => {
+  try {
+    return Deno.statSync("/usr/sbin/runuser").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** Makes `dir` (and what is in it) usable by the bootstrap's user: read-only, or writable. */
+async function share(dir: string, writable: boolean): Promise<void> {
+  if (!AS_NOBODY) return;
+  const mode = writable ? "a+rwX" : "a+rX,go-w";
+  const out = await new Deno.Command("chmod", { args: ["-R", mode, dir] }).output();
+  assert.ok(out.success, `chmod ${mode} ${dir}`);
+}
+
 /** Starts `bootstrap` as Lambda would; stdout (JSON log lines) is collected. */
 function startBootstrap(assetDir: string, env: Record<string, string>) {
-  const child = new Deno.Command("/bin/sh", {
-    args: [`${assetDir}/bootstrap`],
-    env: { LAMBDA_TASK_ROOT: assetDir, SKYDIFF_DENO: Deno.execPath(), ...env },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const vars = { LAMBDA_TASK_ROOT: assetDir, SKYDIFF_DENO: Deno.execPath(), ...env };
+  const command = AS_NOBODY
+    ? new Deno.Command("/usr/sbin/runuser", {
+      args: [
+        "-u",
+        "nobody",
+        "--",
+        "env",
+        "-i",
+        ...Object.entries(vars).map(([k, v]) => `${k}=${v}`),
+        "/bin/sh",
+        `${assetDir}/bootstrap`,
+      ],
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    })
+    : new Deno.Command("/bin/sh", {
+      args: [`${assetDir}/bootstrap`],
+      env: vars,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    });
+  const child = command.spawn();
   const stdout = new Response(child.stdout).text();
   const stderr = new Response(child.stderr).text();
   return {
     child,
+    /** SIGTERM to the runtime itself (runuser would kill its session instead of passing it on). */
+    terminate() {
+      if (!AS_NOBODY) return child.kill("SIGTERM");
+      const kids = Deno.readTextFileSync(`/proc/${child.pid}/task/${child.pid}/children`).trim();
+      assert.ok(kids !== "", "the runtime process under runuser");
+      for (const pid of kids.split(/\s+/)) Deno.kill(Number(pid), "SIGTERM");
+    },
     async output() {
       const status = await child.status;
       return { status, stdout: await stdout, stderr: await stderr };
@@ -210,6 +259,8 @@ Deno.test({
           pipeline: { through_step: "headersummary" },
         }),
       );
+      await share(packageDir, false);
+      await share(dir, true);
       bootstrap = startBootstrap(built.assetDir, {
         AWS_LAMBDA_RUNTIME_API: api.address,
         SKYDIFF_CONFIG: `${dir}/config.yaml`,
@@ -258,7 +309,7 @@ Deno.test({
       assert.equal(unknown.headers.get("Lambda-Runtime-Function-Error-Type"), "UnknownEventError");
 
       // 4. SIGTERM: the runtime stops waiting, closes its clients, exits 0
-      bootstrap.child.kill("SIGTERM");
+      bootstrap.terminate();
       const { status, stdout, stderr } = await bootstrap.output();
       bootstrap = null;
       assert.equal(status.code, 0, stderr.slice(-2000));
@@ -272,6 +323,11 @@ Deno.test({
         "the message's trace wins",
       );
 
+      if (AS_NOBODY) {
+        const id = await new Deno.Command("id", { args: ["-u", "nobody"] }).output();
+        const nobody = Number(new TextDecoder().decode(id.stdout));
+        assert.equal(Deno.statSync(`${dir}/db`).uid, nobody, "the runtime ran as nobody");
+      }
       const db = await openDb({ dataDir: `${dir}/db` });
       try {
         const summaries = await db.query<{ exposure_id: string }>(
@@ -311,6 +367,8 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "skydiff-lambda-" });
     const api = runtimeApi();
     try {
+      await share(packageDir, false);
+      await share(dir, true);
       const bootstrap = startBootstrap(built.assetDir, {
         AWS_LAMBDA_RUNTIME_API: api.address,
         SKYDIFF_CONFIG_OVERRIDES: '{"queue": {"kind": "carrier-pigeon"}}',
