@@ -4,7 +4,8 @@
  *
  * - an SQS event (`Records[].eventSource == "aws:sqs"`): step messages, run by
  *   {@linkcode handleSqsBatch} with the step handlers; failed records come back
- *   as `batchItemFailures` (the event source mapping reports partial failures);
+ *   as `batchItemFailures` (the event source mapping reports partial failures)
+ *   and are made visible again after `queue.retry_delay_seconds`;
  * - an S3 ObjectCreated event (`eventSource == "aws:s3"`): raw exposures,
  *   registered by {@linkcode ingestObject}, which queues their first step;
  * - anything else: logged and rejected with an {@linkcode UnknownEventError}
@@ -159,6 +160,37 @@ async function ingestEvent(event: unknown, deps: LambdaDeps, log: Logger) {
   return { ingested };
 }
 
+/**
+ * Failed records come back after `queue.retry_delay_seconds` (as in worker mode)
+ * rather than after the queue's whole visibility timeout: their visibility is
+ * changed through their receipt handles. A record whose visibility cannot be
+ * changed simply waits for the timeout.
+ */
+async function delayRetries(
+  event: SqsEvent,
+  response: SqsBatchResponse,
+  deps: LambdaDeps,
+  log: Logger,
+): Promise<void> {
+  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+  for (const record of event.Records) {
+    if (!failed.has(record.messageId)) continue;
+    try {
+      await deps.queue.release({
+        id: record.messageId,
+        body: record.body,
+        receipt: record.receiptHandle,
+        receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+      }, deps.config.queue.retry_delay_seconds);
+    } catch (err) {
+      log.warn("could not shorten a failed record's visibility", {
+        message_id: record.messageId,
+        error: describeError(err),
+      });
+    }
+  }
+}
+
 /** The invocation handler: routes SQS batches to the steps and S3 events to ingest. */
 export function lambdaHandler(deps: LambdaDeps): LambdaHandler {
   return async (event: unknown, context: LambdaContext) => {
@@ -175,6 +207,7 @@ export function lambdaHandler(deps: LambdaDeps): LambdaHandler {
           reports: deps.reports,
           retryDelaySeconds: deps.config.queue.retry_delay_seconds,
         });
+        await delayRetries(event as SqsEvent, response, deps, log);
         log.info("sqs batch done", {
           request_id: context.awsRequestId,
           records: (event as SqsEvent).Records.length,

@@ -198,7 +198,10 @@ Deno.test("lambdaHandler ingests S3 events and runs SQS batches with partial fai
       visibilitySeconds: 60,
       maxReceives: 3,
     });
-    const config = ConfigSchema.parse({ pipeline: { through_step: "headersummary" } }) as Config;
+    const config = ConfigSchema.parse({
+      pipeline: { through_step: "headersummary" },
+      queue: { retry_delay_seconds: 0 },
+    }) as Config;
     const handler = lambdaHandler({ db, store, queue, config, log, reports: reportSink(db) });
     await store.put("raw/good one.fits", rawExposure(10.5));
     await store.put("raw/lost.fits", rawExposure(20.5));
@@ -233,6 +236,12 @@ Deno.test("lambdaHandler ingests S3 events and runs SQS batches with partial fai
       batchItemFailures: [{ itemIdentifier: idOf((m) => m?.exposure_id === lostId) }],
     });
 
+    // the failed record is visible again after retry_delay_seconds (0 here), not the 60 s visibility
+    const retried = await queue.receive({ max: 10 });
+    assert.deepEqual(retried.map((r) => [r.id, r.receiveCount]), [[
+      idOf((m) => m?.exposure_id === lostId),
+      2,
+    ]]);
     const dead = await queue.peekDeadLetters();
     assert.deepEqual(
       dead.map((d) => d.id),

@@ -250,6 +250,7 @@ Deno.test({
             name: queueName,
             visibility_seconds: 60,
             max_receives: 3,
+            retry_delay_seconds: 0,
             sqs: {
               endpoint: sqs!.endpoint,
               access_key_id: "skydiff",
@@ -298,6 +299,12 @@ Deno.test({
       const batch = await api.invoke(sqsEvent(received), trace);
       assert.equal(batch.kind, "response", JSON.stringify(batch.body));
       assert.deepEqual(batch.body, { batchItemFailures: [{ itemIdentifier: byExposure(b).id }] });
+      // b's message is visible again at once (retry_delay_seconds 0), not after 60 s
+      const retried: Received[] = [];
+      for (let i = 0; i < 10 && retried.length === 0; i++) {
+        retried.push(...await queue.receive({ max: 10, waitSeconds: 1 }));
+      }
+      assert.deepEqual(retried.map((r) => [r.id, r.receiveCount]), [[byExposure(b).id, 2]]);
       const dead = await queue.peekDeadLetters(10);
       assert.deepEqual(dead.map((d) => d.body), [malformed.body]);
       assert.match(dead[0].reason, /step/);
