@@ -380,6 +380,23 @@ sd_status sd_psf_phot(const float *img, const float *weight, const uint16_t *fla
                       int32_t ny, const float *model, int32_t model_len, const double *x,
                       const double *y, int32_t n, const sd_psf_phot_opts *opts, double *out);
 
+/* ---- FFT, convolution, resampling, subtraction ---- */
+/* Real 2-D FFT of nx x ny images (row-major), nx and ny products of 2, 3 and 5. A spectrum
+ * is two planes of ny x (nx/2 + 1) floats: the real parts, then the imaginary parts
+ * (row-major, kx fastest); element (ky, kx) = sum_{y,x} img[y][x] e^{-2 pi i (kx x/nx + ky y/ny)}. */
+
+/* Writes the smallest 2^a 3^b 5^c >= n to *out (n in 1 .. 2^28). */
+sd_status sd_fft_good_size(int32_t n, int32_t *out);
+/* Floats needed by the plan of an nx x ny transform; SD_ERR_ARG unless both are 2/3/5-smooth. */
+sd_status sd_fft_plan_length(int32_t nx, int32_t ny, int32_t *len);
+/* Fills a caller-owned plan (len floats, from sd_fft_plan_length): sizes, factors, twiddles. */
+sd_status sd_fft_plan(int32_t nx, int32_t ny, float *plan, int32_t len);
+/* Forward real-to-complex transform of in (nx*ny floats) to out (2 * ny * (nx/2+1) floats). */
+sd_status sd_fft_r2c(const float *plan, const float *in, float *out);
+/* Inverse complex-to-real transform of a spectrum (in is not modified), divided by nx*ny,
+ * so sd_fft_c2r(sd_fft_r2c(img)) == img. out: nx*ny floats. */
+sd_status sd_fft_c2r(const float *plan, const float *in, float *out);
+
 /* ---- compression (Rice) ---- */
 /* Rice coding of integer tiles as in the FITS tiled-image convention (ZCMPTYPE 'RICE_1').
  * A tile holds counts[t] values of bytepix bytes (1: unsigned 8-bit, 2: signed 16-bit,
