@@ -40,8 +40,9 @@ export const PhotocalParams = z.object({
   match_radius_arcsec: z.number().positive().default(1).describe(
     "largest distance of a source from its catalog star (arcsec)",
   ),
-  aperture_index: z.number().int().min(-1).default(-1).describe(
-    "aperture whose magnitudes the zero point calibrates; -1: the source list's best aperture",
+  aperture_index: z.number().int().min(-1).default(1).describe(
+    "aperture (index into the source list's radii) whose magnitudes the zero point calibrates: " +
+      "1 = 2 x FWHM with [1, 2, 3, 5] x FWHM, a small correction to total; -1: the list's best aperture",
   ),
   flag_mask: z.number().int().min(0).default(0xffff).describe(
     "sources with any of these FLAGS bits are not used",
@@ -128,15 +129,11 @@ export const photocalStep = defineStep({
     const { sources: list, width, height, instrument, band } = inputs;
     const na = list.apertureRadii.length;
     if (na === 0) throw new AlgorithmError("the source list has no apertures", "few_sources");
-    const k = params.aperture_index >= 0
-      ? params.aperture_index
-      : inputs.bestAperture ?? Math.min(1, na - 1);
-    if (k >= na) {
-      throw new AlgorithmError(
-        `aperture ${k} not in the source list (${na} apertures)`,
-        "few_sources",
-      );
-    }
+    // the requested aperture, or the largest one when the list has fewer
+    const k = Math.min(
+      params.aperture_index >= 0 ? params.aperture_index : inputs.bestAperture ?? 1,
+      na - 1,
+    );
     const total = na - 1;
     const wcs = wcsFromHeader(inputs.wcs);
     const epoch = julianYear(inputs.mjd + inputs.expTime / 2 / 86400);

@@ -21,7 +21,7 @@ import { formatMessage } from "../../functions/_shared/message.ts";
 import { MemoryQueue } from "../../functions/_shared/queue/memory_queue.ts";
 import type { Services } from "../../functions/_shared/runtime/handler.ts";
 import { runWorker } from "../../functions/_shared/runtime/worker.ts";
-import { SIM_EXTINCTION, SIM_ZEROPOINT } from "../../functions/_shared/sim/camera.ts";
+import { ccdFlat, SIM_EXTINCTION, SIM_ZEROPOINT } from "../../functions/_shared/sim/camera.ts";
 import { exposureFits } from "../../functions/_shared/sim/output.ts";
 import { tpvPixToSky } from "../../functions/_shared/sim/tpv.ts";
 import { angularSeparationDeg } from "../../functions/_shared/sky/mod.ts";
@@ -140,7 +140,10 @@ Deno.test({
       const [zp] = await e.db.query<Record<string, unknown>>(
         "SELECT zp, dzp, aper_cors, lim_mag, n_stars FROM zero_points",
       );
-      const zpTrue = SIM_ZEROPOINT.r - SIM_EXTINCTION.r * 1.2 + 2.5 * Math.log10(90);
+      // e- scaled by the median of the true flat (the master flat has unit median)
+      const flat = Float64Array.from(ccdFlat(setup.cam, setup.cam.ccd(ccd.id))).sort();
+      const zpTrue = SIM_ZEROPOINT.r - SIM_EXTINCTION.r * 1.2 + 2.5 * Math.log10(90) +
+        2.5 * Math.log10(flat[flat.length >> 1]);
       assert.ok(Math.abs(Number(zp.zp) - zpTrue) < 0.01, `zp ${zp.zp} vs ${zpTrue}`);
       assert.ok(Number(zp.dzp) > 0 && Number(zp.dzp) < 0.01);
       assert.equal((zp.aper_cors as number[]).length, 4);
