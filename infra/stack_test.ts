@@ -288,7 +288,7 @@ Deno.test("SkydiffStack: the functions' config overrides are a valid skydiff con
   assert.equal(config.db.pool_size, 2);
 });
 
-Deno.test("SkydiffStack: the functions may look up and re-apply both queues' attributes", () => {
+Deno.test("SkydiffStack: the step function's permissions match what its adapters do", () => {
   const { stack, json } = defaults;
   const policies = resourcesOf(json, "AWS::IAM::Policy").filter(([, p]) =>
     (p.Roles as Json[]).some((r) =>
@@ -308,6 +308,21 @@ Deno.test("SkydiffStack: the functions may look up and re-apply both queues' att
     "sqs:SetQueueAttributes",
   ]);
   assert.equal((lookup!.Resource as unknown[]).length, 2);
+
+  // what the SQS adapter does with a record: delete it, dead-letter it, shorten its retry delay
+  const allowed = (action: string, resource: string) =>
+    statements.some((s) =>
+      (Array.isArray(s.Action) ? s.Action as string[] : [s.Action]).includes(action) &&
+      JSON.stringify(s.Resource).includes(resource)
+    );
+  const stepQueue = logicalId(stack, stack.stepQueue);
+  const dlq = logicalId(stack, stack.deadLetterQueue);
+  for (const action of ["sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:SendMessage"]) {
+    assert.ok(allowed(action, stepQueue), `${action} on the step queue`);
+  }
+  assert.ok(allowed("sqs:SendMessage", dlq), "sqs:SendMessage on the dead-letter queue");
+  assert.ok(allowed("s3:PutObject", logicalId(stack, stack.productsBucket)), "products written");
+  assert.ok(!allowed("s3:PutObject", logicalId(stack, stack.rawBucket)), "raw data read-only");
 });
 
 Deno.test("SkydiffStack without NAT: isolated function subnets with SQS and Secrets Manager endpoints", async () => {
