@@ -7,6 +7,7 @@
  * @module
  */
 import type { DataStore } from "../_shared/datastore.ts";
+import { badnessOf } from "../_shared/db/badness.ts";
 import { findTaggedImage, getImage } from "../_shared/db/images.ts";
 import type { ImageRecord } from "../_shared/db/images.ts";
 import {
@@ -82,7 +83,7 @@ export const handleExtraction: Handler = (ctx) =>
       const sources = await put("sources", encodeSourceList(out.sources));
       const bkg = await put("background", encodeBackground(out.background));
       const psf = await put("psf", encodePsf(out.psf));
-      const upstream = image.bitflag | image.upstreamBitflag;
+      const upstream = await badnessOf(tx, "images", image.id);
       const sourcesId = crypto.randomUUID();
       await insertSourceList(tx, {
         id: sourcesId,

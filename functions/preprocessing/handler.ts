@@ -6,6 +6,7 @@
  */
 import { type CalibratorType, findCalibrator, loadCalibrator } from "../_shared/calibration/mod.ts";
 import type { DataStore } from "../_shared/datastore.ts";
+import { badnessOf } from "../_shared/db/badness.ts";
 import { HEALPIX_ORDER } from "../_shared/db/schema.ts";
 import { findImage, insertImage } from "../_shared/db/images.ts";
 import { InputError } from "../_shared/errors.ts";
@@ -161,10 +162,7 @@ export const handlePreprocessing: Handler = (ctx) => {
         ra: [centre.ra, centre.ra, centre.ra, centre.ra],
         dec: [centre.dec, centre.dec, centre.dec, centre.dec],
       };
-      const [up] = await tx.query<{ b: number }>(
-        "SELECT (_bitflag | _upstream_bitflag) AS b FROM exposures WHERE id = $1",
-        [exposure.id],
-      );
+      const upstream = await badnessOf(tx, "exposures", exposure.id);
       return await insertImage(tx, {
         provenanceId: provenance.id,
         exposureId: exposure.id,
@@ -199,7 +197,7 @@ export const handlePreprocessing: Handler = (ctx) => {
           wcs_from_header: est.centre !== null,
         },
         bitflag: 0,
-        upstreamBitflag: Number(up?.b ?? 0),
+        upstreamBitflag: upstream,
         filepath: key,
         md5: stored.md5,
       });

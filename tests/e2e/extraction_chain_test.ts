@@ -14,6 +14,7 @@
  *   no product (no row, no object).
  */
 import assert from "node:assert/strict";
+import { markBad } from "../../functions/_shared/db/badness.ts";
 import type { Db } from "../../functions/_shared/db/db.ts";
 import { reportSink } from "../../functions/_shared/db/reports.ts";
 import { openMigratedPglite } from "../../functions/_shared/db/testing.ts";
@@ -103,6 +104,8 @@ Deno.test({
         throughStep: "extraction",
       });
       assert.deepEqual(ingest.messages.map((m) => m.section_id), sections);
+      // an exposure marked bad before processing: its badness reaches every product
+      await markBad(e.db, "exposures", ingest.exposureId, ["shaking"]);
       const stats = await work(e);
       assert.equal(stats.dead_lettered, 0);
       assert.equal(await count(e.db, "images"), 2);
@@ -110,6 +113,10 @@ Deno.test({
       assert.equal(await count(e.db, "backgrounds"), 2);
       assert.equal(await count(e.db, "psfs"), 2);
       assert.equal(await count(e.db, "reports WHERE status = 2"), 4, "4 succeeded reports");
+      const shaking = 1 << 2; // BADNESS bit 2
+      for (const table of ["images", "source_lists", "backgrounds", "psfs"]) {
+        assert.equal(await count(e.db, `${table} WHERE _upstream_bitflag = $1`, [shaking]), 2);
+      }
 
       for (const [k, sectionId] of sections.entries()) {
         const ccd = science.ccds[k];
