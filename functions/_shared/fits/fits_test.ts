@@ -416,3 +416,50 @@ Deno.test("writeFits stores floats as scaled integers with BSCALE, BZERO and BLA
     /does not fit/,
   );
 });
+
+Deno.test("openFits and readImage raise only FitsError on corrupted files", async () => {
+  const w = 30, h = 20;
+  const base = writeFits([
+    { data: Float32Array.from({ length: w * h }, (_, i) => i), axes: [w, h] },
+    {
+      data: Int16Array.from({ length: w * h }, (_, i) => i),
+      axes: [w, h],
+      compress: true,
+      name: "C",
+    },
+    {
+      data: Float32Array.from({ length: w * h }, (_, i) => Math.sin(i) * 10 + 100),
+      axes: [w, h],
+      compress: true,
+      name: "Q",
+    },
+    {
+      type: "bintable",
+      columns: [{ name: "A", data: new Float64Array(5) }, {
+        name: "S",
+        data: ["x", "y", "z", "w", "v"],
+      }],
+    },
+  ]);
+  const r = rng(77);
+  let raised = 0;
+  for (let trial = 0; trial < 1500; trial++) {
+    const b = base.slice();
+    for (let k = 0; k < 1 + Math.floor(r() * 4); k++) {
+      const pos = Math.floor(r() * b.length);
+      b[pos] = r() < 0.5 ? Math.floor(r() * 256) : b[pos] ^ (1 << Math.floor(r() * 8));
+    }
+    const cut = r() < 0.2 ? Math.floor(r() * b.length) : b.length;
+    try {
+      const f = await openFits(b.subarray(0, cut), { name: "fuzz" });
+      for (const hdu of await f.hdus()) {
+        if (hdu.kind === "image") await hdu.readImage();
+        else if (hdu.kind === "bintable") await hdu.readTable();
+      }
+    } catch (e) {
+      assert.ok(e instanceof FitsError, `trial ${trial}: ${e}`);
+      raised++;
+    }
+  }
+  assert.ok(raised > 100);
+});

@@ -411,7 +411,22 @@ export function decompressImage(
       const [gn, go] = descriptor(gdata, t);
       const [un, uo] = descriptor(udata, t);
       if (gn > 0) {
-        raws.set(t, rawFromBigEndian(gunzipSync(heap.subarray(go, go + gn)), zbitpix, count));
+        let bytes: Uint8Array;
+        try {
+          bytes = gunzipSync(heap.subarray(go, go + gn));
+        } catch (err) {
+          throw new FitsError(`tile ${t + 1}: ${(err as Error).message}`, {
+            ...ctx,
+            card: `TFORM${gdata!.index}`,
+          });
+        }
+        if (bytes.length < count * Math.abs(zbitpix) / 8) {
+          throw new FitsError(`tile ${t + 1} decompresses to too few bytes`, {
+            ...ctx,
+            card: `TFORM${gdata!.index}`,
+          });
+        }
+        raws.set(t, rawFromBigEndian(bytes, zbitpix, count));
       } else if (un > 0 && udata) {
         const esize = { E: 4, D: 8, I: 2, J: 4, B: 1, K: 8 }[udata.form.elem!] ?? 0;
         const ebitpix = { E: -32, D: -64, I: 16, J: 32, B: 8, K: 64 }[udata.form.elem!] as Bitpix;
