@@ -8,14 +8,21 @@
  *   row's centre, corners and HEALPix move to the fitted footprint; one catalog
  *   excerpt is stored and read back by photocal;
  * - redelivered astrocal/photocal messages leave one product each;
+ * - the same on Postgres 15 + S3 (MinIO) + SQS (ElasticMQ) when
+ *   scripts/services.sh has started them (ignored otherwise);
  * - a catalog of another sky (no matching stars) is an AlgorithmError
  *   (xmatch_failed) with a reports row, no world coordinates, and the bit set
  *   on the source list.
  */
 import assert from "node:assert/strict";
+import { DeleteQueueCommand } from "@aws-sdk/client-sqs";
 import type { Db } from "../../functions/_shared/db/db.ts";
 import { reportSink } from "../../functions/_shared/db/reports.ts";
-import { openMigratedPglite } from "../../functions/_shared/db/testing.ts";
+import { openMigratedPglite, openScratchPostgres } from "../../functions/_shared/db/testing.ts";
+import { migrate } from "../../functions/_shared/db/migrate.ts";
+import { SqsQueue } from "../../functions/_shared/queue/sqs_queue.ts";
+import { openObjectStore } from "../../functions/_shared/storage/open.ts";
+import { requireService } from "../services.ts";
 import { Logger } from "../../functions/_shared/log.ts";
 import { formatMessage } from "../../functions/_shared/message.ts";
 import { MemoryQueue } from "../../functions/_shared/queue/memory_queue.ts";
@@ -50,22 +57,64 @@ interface Env extends Services {
   close(): Promise<void>;
 }
 
+const QUEUE_OPTIONS = { visibilitySeconds: 30, maxReceives: 3 };
+
 async function env(): Promise<Env> {
   const db = await openMigratedPglite();
   const root = await Deno.makeTempDir();
   return {
     db,
     store: new FsObjectStore({ root }),
-    queue: new MemoryQueue(`astro-${crypto.randomUUID()}`, {
-      visibilitySeconds: 30,
-      maxReceives: 3,
-    }),
+    queue: new MemoryQueue(`astro-${crypto.randomUUID()}`, QUEUE_OPTIONS),
     async close() {
       await db.close();
       await Deno.remove(root, { recursive: true });
     },
   };
 }
+
+const pg = requireService("postgres");
+const s3 = requireService("s3");
+const sqs = requireService("sqs");
+
+/** Postgres 15 + S3 (MinIO) + SQS (ElasticMQ), as scripts/services.sh started them. */
+async function serverEnv(): Promise<Env> {
+  const db = await openScratchPostgres(pg!.url);
+  await migrate(db);
+  const queue = await SqsQueue.open(`astro-${crypto.randomUUID()}`, {
+    endpoint: sqs!.endpoint,
+    accessKeyId: "skydiff",
+    secretAccessKey: "skydiff",
+    ...QUEUE_OPTIONS,
+  });
+  return {
+    db,
+    store: openObjectStore({
+      kind: "s3",
+      bucket: s3!.bucket,
+      prefix: `astrocal-${crypto.randomUUID()}/`,
+      endpoint: s3!.endpoint,
+      accessKeyId: s3!.accessKeyId,
+      secretAccessKey: s3!.secretAccessKey,
+      forcePathStyle: true,
+    }),
+    queue,
+    async close() {
+      await queue.client.send(new DeleteQueueCommand({ QueueUrl: queue.url }));
+      await queue.client.send(new DeleteQueueCommand({ QueueUrl: queue.deadLetterUrl }));
+      await queue.close();
+      await db.close();
+    },
+  };
+}
+
+const environments: Array<[string, (() => Promise<Env>) | null]> = [
+  ["embedded", env],
+  [
+    `servers: ${pg?.description} + ${s3?.description} + ${sqs?.description}`,
+    pg && s3 && sqs ? serverEnv : null,
+  ],
+];
 
 async function work(e: Env, skySeed = SKY.seed) {
   return await runWorker({
@@ -87,82 +136,89 @@ async function count(db: Db, sql: string): Promise<number> {
   return row.n;
 }
 
-Deno.test({
-  name:
-    "astrocal + photocal chain: WCS and zero point against truth, footprint updated, idempotent",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const e = await env();
-    try {
-      await registerMasters(e.db, e.store, setup);
-      await e.store.put("raw/sci.fits", rawBytes);
-      const ingest = await ingestObject(e, "raw/sci.fits", {
-        firstStep: "preprocessing",
-        throughStep: "photocal",
-      });
-      const stats = await work(e);
-      assert.equal(stats.dead_lettered, 0);
-      const failed = await e.db.query("SELECT error_message FROM reports WHERE status <> 2");
-      assert.deepEqual(failed, []);
-      assert.equal(await count(e.db, "world_coordinates"), 1);
-      assert.equal(await count(e.db, "zero_points"), 1);
-      assert.equal(await count(e.db, "catalog_excerpts"), 1);
+for (const [where, factory] of environments) {
+  Deno.test({
+    name:
+      `astrocal + photocal chain (${where}${factory ? "" : ", ignored: servers not running"}): ` +
+      "WCS and zero point against truth, footprint updated, idempotent",
+    ignore: factory === null,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const e = await factory!();
+      try {
+        await registerMasters(e.db, e.store, setup);
+        await e.store.put("raw/sci.fits", rawBytes);
+        const ingest = await ingestObject(e, "raw/sci.fits", {
+          firstStep: "preprocessing",
+          throughStep: "photocal",
+        });
+        const stats = await work(e);
+        assert.equal(stats.dead_lettered, 0);
+        const failed = await e.db.query("SELECT error_message FROM reports WHERE status <> 2");
+        assert.deepEqual(failed, []);
+        assert.equal(await count(e.db, "world_coordinates"), 1);
+        assert.equal(await count(e.db, "zero_points"), 1);
+        assert.equal(await count(e.db, "catalog_excerpts"), 1);
 
-      const ccd = science.ccds[0];
-      const [w] = await e.db.query<Record<string, unknown>>(
-        "SELECT header, n_matched, rms_arcsec FROM world_coordinates",
-      );
-      const wcs = wcsFromHeader(w.header as Record<string, string | number>);
-      let worst = 0, sum2 = 0, n = 0;
-      for (let y = 0; y < 1024; y += 32) {
-        for (let x = 0; x < 512; x += 32) {
-          const p = wcs.pixToSky(x, y), q = tpvPixToSky(ccd.wcs, x, y);
-          const d = angularSeparationDeg(p.ra, p.dec, q.ra, q.dec) * 3600;
-          worst = Math.max(worst, d);
-          sum2 += d * d;
-          n++;
+        const ccd = science.ccds[0];
+        const [w] = await e.db.query<Record<string, unknown>>(
+          "SELECT header, n_matched, rms_arcsec FROM world_coordinates",
+        );
+        const wcs = wcsFromHeader(w.header as Record<string, string | number>);
+        let worst = 0, sum2 = 0, n = 0;
+        for (let y = 0; y < 1024; y += 32) {
+          for (let x = 0; x < 512; x += 32) {
+            const p = wcs.pixToSky(x, y), q = tpvPixToSky(ccd.wcs, x, y);
+            const d = angularSeparationDeg(p.ra, p.dec, q.ra, q.dec) * 3600;
+            worst = Math.max(worst, d);
+            sum2 += d * d;
+            n++;
+          }
         }
+        assert.ok(
+          Math.sqrt(sum2 / n) < 0.03,
+          `RMS distance to the true WCS ${Math.sqrt(sum2 / n)}"`,
+        );
+        assert.ok(worst < 0.1, `largest distance to the true WCS ${worst}"`);
+        assert.ok(Number(w.n_matched) >= 20, `${w.n_matched} matched`);
+
+        const [img] = await e.db.query<Record<string, number>>(
+          "SELECT ra, dec, ra_corner_00, dec_corner_00, healpix FROM images",
+        );
+        const c = tpvPixToSky(ccd.wcs, 255.5, 511.5), c00 = tpvPixToSky(ccd.wcs, 0, 0);
+        assert.ok(angularSeparationDeg(img.ra, img.dec, c.ra, c.dec) * 3600 < 0.03);
+        assert.ok(
+          angularSeparationDeg(img.ra_corner_00, img.dec_corner_00, c00.ra, c00.dec) * 3600 < 0.03,
+        );
+
+        const [zp] = await e.db.query<Record<string, unknown>>(
+          "SELECT zp, dzp, aper_cors, lim_mag, n_stars FROM zero_points",
+        );
+        // e- scaled by the median of the true flat (the master flat has unit median)
+        const flat = Float64Array.from(ccdFlat(setup.cam, setup.cam.ccd(ccd.id))).sort();
+        const zpTrue = SIM_ZEROPOINT.r - SIM_EXTINCTION.r * 1.2 + 2.5 * Math.log10(90) +
+          2.5 * Math.log10(flat[flat.length >> 1]);
+        assert.ok(Math.abs(Number(zp.zp) - zpTrue) < 0.01, `zp ${zp.zp} vs ${zpTrue}`);
+        assert.ok(Number(zp.dzp) > 0 && Number(zp.dzp) < 0.01);
+        assert.equal((zp.aper_cors as number[]).length, 4);
+        assert.ok(Number(zp.lim_mag) > 21 && Number(zp.lim_mag) < 25);
+
+        // redelivery of both calibration messages: nothing new
+        const m = ingest.messages[0];
+        await e.queue.send(formatMessage({ ...m, step: "astrocal" }));
+        await e.queue.send(formatMessage({ ...m, step: "photocal" }));
+        const again = await work(e);
+        assert.equal(again.dead_lettered, 0);
+        assert.equal(await count(e.db, "world_coordinates"), 1);
+        assert.equal(await count(e.db, "zero_points"), 1);
+        assert.equal(await count(e.db, "catalog_excerpts"), 1);
+      } finally {
+        await e.close();
       }
-      assert.ok(Math.sqrt(sum2 / n) < 0.03, `RMS distance to the true WCS ${Math.sqrt(sum2 / n)}"`);
-      assert.ok(worst < 0.1, `largest distance to the true WCS ${worst}"`);
-      assert.ok(Number(w.n_matched) >= 20, `${w.n_matched} matched`);
-
-      const [img] = await e.db.query<Record<string, number>>(
-        "SELECT ra, dec, ra_corner_00, dec_corner_00, healpix FROM images",
-      );
-      const c = tpvPixToSky(ccd.wcs, 255.5, 511.5), c00 = tpvPixToSky(ccd.wcs, 0, 0);
-      assert.ok(angularSeparationDeg(img.ra, img.dec, c.ra, c.dec) * 3600 < 0.03);
-      assert.ok(
-        angularSeparationDeg(img.ra_corner_00, img.dec_corner_00, c00.ra, c00.dec) * 3600 < 0.03,
-      );
-
-      const [zp] = await e.db.query<Record<string, unknown>>(
-        "SELECT zp, dzp, aper_cors, lim_mag, n_stars FROM zero_points",
-      );
-      // e- scaled by the median of the true flat (the master flat has unit median)
-      const flat = Float64Array.from(ccdFlat(setup.cam, setup.cam.ccd(ccd.id))).sort();
-      const zpTrue = SIM_ZEROPOINT.r - SIM_EXTINCTION.r * 1.2 + 2.5 * Math.log10(90) +
-        2.5 * Math.log10(flat[flat.length >> 1]);
-      assert.ok(Math.abs(Number(zp.zp) - zpTrue) < 0.01, `zp ${zp.zp} vs ${zpTrue}`);
-      assert.ok(Number(zp.dzp) > 0 && Number(zp.dzp) < 0.01);
-      assert.equal((zp.aper_cors as number[]).length, 4);
-      assert.ok(Number(zp.lim_mag) > 21 && Number(zp.lim_mag) < 25);
-
-      // redelivery of both calibration messages: nothing new
-      const m = ingest.messages[0];
-      await e.queue.send(formatMessage({ ...m, step: "astrocal" }));
-      await e.queue.send(formatMessage({ ...m, step: "photocal" }));
-      const again = await work(e);
-      assert.equal(again.dead_lettered, 0);
-      assert.equal(await count(e.db, "world_coordinates"), 1);
-      assert.equal(await count(e.db, "zero_points"), 1);
-      assert.equal(await count(e.db, "catalog_excerpts"), 1);
-    } finally {
-      await e.close();
-    }
-  },
-});
+    },
+  });
+}
 
 Deno.test({
   name: "astrocal: a catalog of another sky is an AlgorithmError (xmatch_failed); no product",
