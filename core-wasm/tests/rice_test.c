@@ -199,11 +199,34 @@ static void test_quantize_tiles_roundtrip(void) {
   free(q);
 }
 
+static void test_rice_decode_random_bytes(void) {
+  /* random and truncated streams: SD_OK or SD_ERR_CORRUPT, never a read outside the input
+   * (the sanitizers check) */
+  sd_test_rng rng = {4242};
+  uint8_t buf[256];
+  int32_t out[600];
+  int other = 0;
+  for (int trial = 0; trial < 3000; trial++) {
+    uint32_t len = 1 + (uint32_t)(sd_test_uniform(&rng) * 255);
+    for (uint32_t i = 0; i < len; i++) buf[i] = (uint8_t)(sd_test_next(&rng) >> 56);
+    uint8_t *copy = malloc(len); /* exact size, so an overread is caught */
+    memcpy(copy, buf, len);
+    const uint32_t off = 0, count = 1 + (uint32_t)(sd_test_uniform(&rng) * 599);
+    const int32_t widths[] = {1, 2, 4};
+    int32_t bytepix = widths[trial % 3];
+    sd_status st = sd_rice_decode_tiles(copy, len, &off, &len, &count, 1, bytepix, 32, out);
+    if (st != SD_OK && st != SD_ERR_CORRUPT) other++;
+    free(copy);
+  }
+  CHECK_EQ(other, 0);
+}
+
 int main(void) {
   RUN(test_rice_decode_hand_encoded_stream);
   RUN(test_rice_roundtrip_all_widths);
   RUN(test_rice_rejects_bad_input);
   RUN(test_dequantize_tiles);
   RUN(test_quantize_tiles_roundtrip);
+  RUN(test_rice_decode_random_bytes);
   return TEST_SUMMARY();
 }
