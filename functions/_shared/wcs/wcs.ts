@@ -61,7 +61,11 @@ export interface Wcs extends WcsParams {
   readonly type: "TAN" | "TAN-SIP" | "TPV";
   /** Sky position of a 0-based pixel position. */
   pixToSky(x: number, y: number): { ra: number; dec: number };
-  /** 0-based pixel position of a sky position. */
+  /**
+   * 0-based pixel position of a sky position; NaN when the position is behind the
+   * tangent plane or (SIP, TPV) when no pixel maps to it to 1e-6 pixel (far outside
+   * the region where the distortion polynomial is invertible).
+   */
   skyToPix(ra: number, dec: number): { x: number; y: number };
   /** pixToSky over arrays. */
   pixToSkyMany(x: Float64Array, y: Float64Array): { ra: Float64Array; dec: Float64Array };
@@ -164,6 +168,8 @@ class TanFamilyWcs implements Wcs {
   readonly tpv?: TpvPolynomials;
   readonly #inv: [[number, number], [number, number]];
   readonly #buf = new Float64Array(40);
+  /** Pixel scale in degrees (sqrt |det CD|). */
+  readonly #scaleDeg: number;
 
   constructor(p: WcsParams) {
     this.crpix = [p.crpix[0], p.crpix[1]];
@@ -175,6 +181,7 @@ class TanFamilyWcs implements Wcs {
     this.type = p.sip ? "TAN-SIP" : p.tpv ? "TPV" : "TAN";
     const det = this.cd[0][0] * this.cd[1][1] - this.cd[0][1] * this.cd[1][0];
     if (!(Math.abs(det) > 0) || !Number.isFinite(det)) throw new Error("singular CD matrix");
+    this.#scaleDeg = Math.sqrt(Math.abs(det));
     this.#inv = [[this.cd[1][1] / det, -this.cd[0][1] / det], [
       -this.cd[1][0] / det,
       this.cd[0][0] / det,
@@ -228,8 +235,12 @@ class TanFamilyWcs implements Wcs {
       const sv = (-j21 * rx + j11 * ry) / det;
       u -= su;
       v -= sv;
+      if (!Number.isFinite(u) || !Number.isFinite(v)) return { x: NaN, y: NaN };
       if (Math.abs(su) < 1e-11 && Math.abs(sv) < 1e-11) break;
     }
+    // accept the solution only if the forward model reaches the target to 1e-6 pixel
+    const [fx, fy] = this.#intermediate(u, v);
+    if (Math.hypot(fx - xi, fy - eta) > 1e-6 * this.#scaleDeg) return { x: NaN, y: NaN };
     return { x: u + this.crpix[0] - 1, y: v + this.crpix[1] - 1 };
   }
 

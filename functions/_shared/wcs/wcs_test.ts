@@ -140,3 +140,18 @@ Deno.test("wcsCorners gives the sky positions of the outer pixel edges", () => {
   assert.ok(Math.abs(c[0].ra - 50 / 3600) < 1e-9 && Math.abs(c[0].dec + 25 / 3600) < 1e-9);
   assert.ok(Math.abs(c[2].ra - (360 - 50 / 3600)) < 1e-9 && Math.abs(c[2].dec - 25 / 3600) < 1e-9);
 });
+
+Deno.test("skyToPix returns NaN where the TPV polynomial cannot be inverted", () => {
+  const w = wcsFromHeader(loadHeaderFixture("decam_tpv_header"));
+  const c = w.pixToSky(1000, 2000);
+  const p = w.skyToPix(c.ra, c.dec);
+  assert.ok(Math.abs(p.x - 1000) < 1e-7);
+  // 40 degrees away the cubic terms fold the plane: no pixel maps there
+  const far = w.skyToPix(c.ra + 40, c.dec + 30);
+  assert.ok(
+    Number.isNaN(far.x) || Math.hypot(...(() => {
+          const s = w.pixToSky(far.x, far.y);
+          return [s.ra - (c.ra + 40), s.dec - (c.dec + 30)];
+        })()) < 1e-9,
+  );
+});
