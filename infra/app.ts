@@ -1,8 +1,10 @@
 /**
  * The CDK app: `deno run -A infra/app.ts` synthesizes the stack into
  * infra/cdk.out/ (or $CDK_OUTDIR when the cdk CLI runs it:
- * `npx cdk deploy --app "deno run -A infra/app.ts"`). Builds the Lambda
- * package first when infra/cdk.out/lambda-build/ has none (infra/build_lambda.ts).
+ * `npx cdk deploy --app "deno run -A infra/app.ts" --output infra/cdk.out`).
+ * Packages the functions first (infra/build_lambda.ts; under a second when only
+ * sources changed), so what is deployed is the working tree; `--no-build` reuses
+ * the package in infra/cdk.out/lambda-build/ when there is one.
  *
  * @module
  */
@@ -23,13 +25,21 @@ async function hasFile(path: string): Promise<boolean> {
   }
 }
 
-/** Builds the app (and the Lambda package when missing or `rebuild`); returns it synthesized. */
-export async function synthesize(options: { rebuild?: boolean; outdir?: string } = {}) {
+/** Options of {@linkcode synthesize}. */
+export interface SynthOptions {
+  /** Reuse the Lambda package when there is one. @default false */
+  noBuild?: boolean;
+  /** The cloud assembly's directory. @default $CDK_OUTDIR, else infra/cdk.out */
+  outdir?: string;
+}
+
+/** Packages the functions (unless `noBuild` and a package exists) and synthesizes the app. */
+export async function synthesize(options: SynthOptions = {}) {
   const settings = await loadStackSettings();
   const assetDir = fromRoot(settings.infra.lambda.asset_dir);
   const denoLayerDir = fromRoot(settings.infra.lambda.deno_layer_dir);
   if (
-    options.rebuild || !(await hasFile(`${assetDir}/bootstrap`)) ||
+    !options.noBuild || !(await hasFile(`${assetDir}/bootstrap`)) ||
     !(await hasFile(`${denoLayerDir}/bin/deno`))
   ) {
     await buildLambdaAsset({ assetDir, layerDir: denoLayerDir });
@@ -51,7 +61,7 @@ export async function synthesize(options: { rebuild?: boolean; outdir?: string }
 }
 
 if (import.meta.main) {
-  const { stack, assembly } = await synthesize({ rebuild: Deno.args.includes("--rebuild") });
+  const { stack, assembly } = await synthesize({ noBuild: Deno.args.includes("--no-build") });
   const artifact = assembly.getStackByName(stack.stackName);
   console.error(
     `synthesized ${stack.stackName}: ${

@@ -110,12 +110,6 @@ export async function buildLambdaAsset(options: BuildOptions): Promise<BuildResu
   const root = (options.root ?? REPO_ROOT).replace(/\/$/, "");
   const say = options.say ?? ((line: string) => console.error(line));
   const { assetDir, layerDir } = options;
-  for (const dir of [assetDir, layerDir]) {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-  await Deno.mkdir(assetDir, { recursive: true });
-
-  await Deno.copyFile(`${root}/deno.json`, `${assetDir}/deno.json`);
   // the infra-only packages stay out: Deno caches every npm package the import map names
   const importMap = JSON.parse(await Deno.readTextFile(`${root}/import_map.json`));
   for (const name of Object.keys(importMap.imports)) {
@@ -123,7 +117,22 @@ export async function buildLambdaAsset(options: BuildOptions): Promise<BuildResu
       delete importMap.imports[name];
     }
   }
-  await Deno.writeTextFile(`${assetDir}/import_map.json`, JSON.stringify(importMap, null, 2));
+  const importMapText = JSON.stringify(importMap, null, 2);
+  // a previous build's cache is reused while the import map is the same
+  const previousMap = await Deno.readTextFile(`${assetDir}/import_map.json`).catch(() => "");
+  const keep = previousMap === importMapText ? new Set(["deno_dir", "deno.lock"]) : new Set();
+  if (await exists(assetDir)) {
+    for await (const entry of Deno.readDir(assetDir)) {
+      if (!keep.has(entry.name)) {
+        await Deno.remove(`${assetDir}/${entry.name}`, { recursive: true });
+      }
+    }
+  }
+  await Deno.remove(layerDir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(assetDir, { recursive: true });
+
+  await Deno.copyFile(`${root}/deno.json`, `${assetDir}/deno.json`);
+  await Deno.writeTextFile(`${assetDir}/import_map.json`, importMapText);
   await copyTree(`${root}/functions`, `${assetDir}/functions`, notTest);
   await copyTree(`${root}/sql`, `${assetDir}/sql`, (name) => name.endsWith(".sql"));
   await Deno.mkdir(`${assetDir}/config`, { recursive: true });
@@ -133,7 +142,7 @@ export async function buildLambdaAsset(options: BuildOptions): Promise<BuildResu
     `${assetDir}/core-wasm`,
     (name) => (name.endsWith(".ts") && notTest(name)) || name.endsWith(".wasm"),
   );
-  if (!(await exists(`${assetDir}/core-wasm/build`))) {
+  if (!(await exists(`${assetDir}/core-wasm/build/sd_core.wasm`))) {
     say("build_lambda: core-wasm/build has no .wasm (run `deno task build:wasm` first)");
   }
   await Deno.writeTextFile(`${assetDir}/bootstrap`, BOOTSTRAP, { mode: 0o755 });
@@ -149,6 +158,14 @@ export async function buildLambdaAsset(options: BuildOptions): Promise<BuildResu
   }).output();
   if (!cache.success) {
     throw new Error(`deno cache failed:\n${new TextDecoder().decode(cache.stderr).slice(-2000)}`);
+  }
+  // Deno's SQLite analysis caches change on every run and are rebuilt in /tmp anyway:
+  // leaving them out keeps the package (and so the deployed code's hash) unchanged
+  // when nothing else changed
+  for await (const entry of Deno.readDir(`${assetDir}/deno_dir`)) {
+    if (entry.isFile && /_cache_v\d+(-shm|-wal)?$/.test(entry.name)) {
+      await Deno.remove(`${assetDir}/deno_dir/${entry.name}`);
+    }
   }
 
   await Deno.mkdir(`${layerDir}/bin`, { recursive: true });
