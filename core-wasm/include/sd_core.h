@@ -397,6 +397,93 @@ sd_status sd_fft_r2c(const float *plan, const float *in, float *out);
  * so sd_fft_c2r(sd_fft_r2c(img)) == img. out: nx*ny floats. */
 sd_status sd_fft_c2r(const float *plan, const float *in, float *out);
 
+/* Kernels of at most this many taps (and <= 31 x 31) are convolved directly by sd_convolve's
+ * automatic choice; larger ones by FFT. */
+#define SD_CONVOLVE_DIRECT_MAX 169
+
+/* Convolves image (nx x ny) with kernel (kw x kh, both odd, centred):
+ * out(x, y) = sum_{u,v} kernel(u, v) image(x - u, y - v). Outside the image the data are
+ * zero (pad 0) or mirrored (pad 1: d c b a | a b c d) [0]; non-finite values count as 0.
+ * method [0]: 0 automatic (direct when kw*kh <= SD_CONVOLVE_DIRECT_MAX and both <= 31, else
+ * FFT), 1 direct (kw, kh <= 31), 2 FFT (padded to 2/3/5-smooth sizes). out: nx*ny floats. */
+sd_status sd_convolve(const float *image, int32_t nx, int32_t ny, const float *kernel, int32_t kw,
+                      int32_t kh, int32_t pad, int32_t method, float *out);
+
+/* Flag bit set by resampling on output pixels that map outside the input image. */
+#define SD_FLAG_OUT_OF_BOUNDS 8
+
+/* Lanczos-3 resampling of an image (and its inverse-variance weight) onto a new nx x ny pixel
+ * grid. The map output pixel -> input pixel is given on a coarse gnx x gny grid (>= 2 x 2):
+ * node (i, j) sits at output pixel (i (nx-1)/(gnx-1), j (ny-1)/(gny-1)) and holds the input
+ * position (grid_x, grid_y)[j * gnx + i]; between nodes the map is interpolated by
+ * Catmull-Rom bicubics (linear extrapolation beyond the outer nodes). Each output value is the
+ * 6 x 6 Lanczos-3 sum over usable input pixels (finite, weight > 0 when weight is given),
+ * renormalised by the sum of the used taps. The weight is resampled as a variance with the same
+ * taps. flags (may be NULL): OR of the flags of the 2 x 2 input pixels around the sample point.
+ * Output pixels whose sample point is outside the input ([-0.5, n - 0.5)) or whose used taps sum
+ * to less than 0.5 get value 0, weight 0, and SD_FLAG_OUT_OF_BOUNDS (outside) in out_flags.
+ * flux_conserve [0]: 1 multiplies values by |det J| of the map (input pixels per output pixel)
+ * and divides weights by its square. weight, out_weight, flags, out_flags may be NULL. */
+sd_status sd_resample_lanczos3(const float *image, const float *weight, const uint16_t *flags,
+                               int32_t nx_in, int32_t ny_in, const double *grid_x,
+                               const double *grid_y, int32_t gnx, int32_t gny, int32_t nx,
+                               int32_t ny, int32_t flux_conserve, float *out_image,
+                               float *out_weight, uint16_t *out_flags);
+
+/* Options of sd_zogy. */
+typedef struct sd_zogy_opts {
+  double tile;         /* side (px) of the tiles whose centres the PSFs describe [512] */
+  double overlap;      /* margin (px) added around each tile for the FFTs; the tile core is kept
+                          (centre crop); must exceed the PSF and kernel radii [32] */
+  double fn;           /* photometric scaling (flux zero point) F_n of the new image [1] */
+  double fr;           /* photometric scaling F_r of the reference [1] */
+  double astrom_x;     /* astrometric registration rms (px) along x, for S_corr [0] */
+  double astrom_y;     /* astrometric registration rms (px) along y [0] */
+} sd_zogy_opts;
+
+/* Tiles of sd_zogy: ntx = ceil(nx / tile), nty = ceil(ny / tile); tile (i, j) covers
+ * x in [i tile, min((i+1) tile, nx)), y likewise; index j * ntx + i. */
+sd_status sd_zogy_tiles(int32_t nx, int32_t ny, const sd_zogy_opts *opts, int32_t *ntx,
+                        int32_t *nty);
+
+/* Columns of sd_zogy's per-tile table (doubles, tile-major). */
+#define SD_ZOGY_FD 0      /* flux normalisation F_D of the proper difference */
+#define SD_ZOGY_FS 1      /* F_S: S / F_S estimates the flux alpha (new-image flux = alpha F_n) */
+#define SD_ZOGY_SIGMA_N 2 /* noise sigma of the new image used in the tile */
+#define SD_ZOGY_SIGMA_R 3 /* noise sigma of the reference used in the tile */
+#define SD_ZOGY_NCOL 4
+
+/*
+ * ZOGY image subtraction (Zackay, Ofek & Gal-Yam 2016) on overlapping tiles. new_img N and
+ * ref R: aligned, background-subtracted, nx x ny. var_n, var_r: pixel variance images
+ * (including source noise), or NULL. sigma_n, sigma_r: background noise per tile (ntx*nty),
+ * or NULL to take the median of sqrt(var) over the tile (then var must be given).
+ * psf_n, psf_r: per tile a ps x ps stamp (ps odd), centred, normalised here to unit sum,
+ * evaluated at the tile's centre. opts: sd_zogy_opts (NULL: defaults). Each tile is padded
+ * to a 2/3/5-smooth size (tile + 2 overlap); image data outside the image are zero.
+ * Outputs (nx*ny floats each; any may be NULL):
+ *  d       proper difference D (unit-variance white noise where sigmas are right)
+ *  s       proper score S = S_N - S_R (matched filter of D with P_D, times F_D)
+ *  scorr   S / sqrt(V_S_N + V_S_R + V_ast): V_S_N = var_n (x) k_n^2 (or sigma_n^2 sum k_n^2),
+ *          V_ast = astrom_x^2 ((dS_N/dx)^2 + (dS_R/dx)^2) + astrom_y^2 (y terms)
+ *  flux    S / F_S: PSF flux alpha of a point source at each pixel
+ *  flux_err sqrt(V_S_N + V_S_R) / F_S
+ * pd: ntx*nty stamps of ps x ps (P_D per tile, unit sum) or NULL; table: ntx*nty rows of
+ * SD_ZOGY_NCOL doubles or NULL.
+ */
+sd_status sd_zogy(const float *new_img, const float *ref_img, const float *var_n,
+                  const float *var_r, int32_t nx, int32_t ny, const float *sigma_n,
+                  const float *sigma_r, const float *psf_n, const float *psf_r, int32_t ps,
+                  const sd_zogy_opts *opts, float *d, float *s, float *scorr, float *flux,
+                  float *flux_err, float *pd, double *table);
+
+/* Naive subtraction: diff = new - f ref; out_weight = 1 / (1/w_new + f^2 / w_ref) (0 where
+ * either weight is 0 or a value is not finite; weights may be NULL = unit weights, out_weight
+ * may be NULL). f [1]: flux scaling of the reference onto the new image. */
+sd_status sd_subtract_naive(const float *new_img, const float *w_new, const float *ref_img,
+                            const float *w_ref, int32_t nx, int32_t ny, float f, float *diff,
+                            float *out_weight);
+
 /* ---- compression (Rice) ---- */
 /* Rice coding of integer tiles as in the FITS tiled-image convention (ZCMPTYPE 'RICE_1').
  * A tile holds counts[t] values of bytepix bytes (1: unsigned 8-bit, 2: signed 16-bit,
