@@ -31,11 +31,13 @@ export interface SynthOptions {
   noBuild?: boolean;
   /** The cloud assembly's directory. @default $CDK_OUTDIR, else infra/cdk.out */
   outdir?: string;
+  /** The infra settings file. @default $SKYDIFF_INFRA_CONFIG, else infra/config.yaml */
+  settingsPath?: string;
 }
 
 /** Packages the functions (unless `noBuild` and a package exists) and synthesizes the app. */
 export async function synthesize(options: SynthOptions = {}) {
-  const settings = await loadStackSettings();
+  const settings = await loadStackSettings(options.settingsPath);
   const assetDir = fromRoot(settings.infra.lambda.asset_dir);
   const denoLayerDir = fromRoot(settings.infra.lambda.deno_layer_dir);
   if (
