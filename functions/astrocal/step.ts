@@ -26,8 +26,14 @@ import { HEALPIX_ORDER } from "../_shared/db/schema.ts";
 import { AlgorithmError } from "../_shared/errors.ts";
 import type { SourceList } from "../_shared/products/source_list_file.ts";
 import { defineStep } from "../_shared/runtime/step.ts";
-import { ang2pixNest } from "../_shared/sky/mod.ts";
-import { type HeaderLike, type Wcs, wcsFromHeader, wcsToCards } from "../_shared/wcs/mod.ts";
+import { ang2pixNest, angularSeparationDeg } from "../_shared/sky/mod.ts";
+import {
+  type HeaderLike,
+  pixelScaleArcsec,
+  type Wcs,
+  wcsFromHeader,
+  wcsToCards,
+} from "../_shared/wcs/mod.ts";
 
 /** Where the reference catalog comes from. */
 export const CatalogSettings = z.object({
@@ -172,10 +178,17 @@ export const astrocalStep = defineStep({
       );
     }
     const epoch = julianYear(inputs.mjd + inputs.expTime / 2 / 86400);
+    // stars within reach: the image's half-diagonal plus the search radius (a field
+    // excerpt covers many CCDs)
+    const centre = guess.pixToSky((width - 1) / 2, (height - 1) / 2);
+    const reach = (Math.hypot(width, height) / 2) * pixelScaleArcsec(guess) / 3600 * 1.1 +
+      (params.search_radius_arcmin / 60) * 1.5;
     const refs: RefPoint[] = [];
     for (const s of inputs.refStars) {
       if (!(s.g <= params.catalog.max_mag)) continue;
-      refs.push({ ...positionAtEpoch(s, epoch), mag: s.g });
+      const p = positionAtEpoch(s, epoch);
+      if (angularSeparationDeg(p.ra, p.dec, centre.ra, centre.dec) > reach) continue;
+      refs.push({ ...p, mag: s.g });
     }
     // stars in the search area
     const pad = (params.search_radius_arcmin * 60) / Math.sqrt(Math.abs(
