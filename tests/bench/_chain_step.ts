@@ -4,7 +4,7 @@
  * and prints one JSON line {wall_ms, peak_mb, base_mb} (base: the resident
  * memory before the step, with the inputs loaded).
  *
- * Usage: deno run -A tests/bench/_chain_step.ts preprocessing|extraction <dir>
+ * Usage: deno run -A tests/bench/_chain_step.ts preprocessing|extraction|astrocal|photocal <dir>
  *
  * @module
  */
@@ -14,6 +14,13 @@ import { decodeImage, encodeImage } from "../../functions/_shared/products/image
 import { wcsFromHeader } from "../../functions/_shared/wcs/mod.ts";
 import { ExtractionParams, extractionStep } from "../../functions/extraction/step.ts";
 import { PreprocessingParams, preprocessingStep } from "../../functions/preprocessing/step.ts";
+import { readExcerpt } from "../../functions/_shared/catalogs/cache.ts";
+import {
+  decodeSourceList,
+  encodeSourceList,
+} from "../../functions/_shared/products/source_list_file.ts";
+import { AstrocalParams, astrocalStep } from "../../functions/astrocal/step.ts";
+import { PhotocalParams, photocalStep } from "../../functions/photocal/step.ts";
 import { peakMemoryMb } from "../figure.ts";
 
 const [step, dir] = Deno.args;
@@ -52,6 +59,7 @@ if (step === "preprocessing") {
   const t0 = performance.now();
   const out = await extractionStep.run({ image }, ExtractionParams.parse({}), undefined);
   const wall = performance.now() - t0;
+  await Deno.writeFile(`${dir}/sources.fits`, encodeSourceList(out.outputs.sources));
   console.log(JSON.stringify({
     wall_ms: Math.round(wall),
     peak_mb: peakMemoryMb(),
@@ -59,7 +67,41 @@ if (step === "preprocessing") {
     sources: out.outputs.sources.count,
     psf_stars: out.outputs.psf.nUsed,
   }));
+} else if (step === "astrocal" || step === "photocal") {
+  // part B: the header WCS of the image product, its sources, the simulated Gaia excerpt
+  const imageFits = await readFits(await Deno.readFile(`${dir}/image.fits`));
+  const header = (await imageFits.hdu(0)).header;
+  const sources = await decodeSourceList(
+    await readFits(await Deno.readFile(`${dir}/sources.fits`)),
+  );
+  const refStars = await readExcerpt(await Deno.readFile(`${dir}/excerpt.fits`));
+  const common = { sources, width: 2048, height: 4096, mjd: 60120.2, expTime: 90, refStars };
+  const base = mb();
+  const t0 = performance.now();
+  let extra: Record<string, number>;
+  if (step === "astrocal") {
+    const out = await astrocalStep.run(
+      { ...common, header },
+      AstrocalParams.parse({}),
+      undefined,
+    );
+    await Deno.writeTextFile(`${dir}/wcs.json`, JSON.stringify(out.outputs.cards));
+    extra = { matched: out.outputs.nMatched, rms_arcsec: out.outputs.rmsArcsec };
+  } else {
+    const wcs = JSON.parse(await Deno.readTextFile(`${dir}/wcs.json`));
+    const cam = new SimCam({ nCcd: 62, ccdNx: 2048, ccdNy: 4096, seed: 1 });
+    const out = await photocalStep.run(
+      { ...common, wcs, bestAperture: null, band: "r", instrument: cam },
+      PhotocalParams.parse({}),
+      undefined,
+    );
+    extra = { zp: out.outputs.zp, stars: out.outputs.nStars };
+  }
+  const wall = performance.now() - t0;
+  console.log(
+    JSON.stringify({ wall_ms: Math.round(wall), peak_mb: peakMemoryMb(), base_mb: base, ...extra }),
+  );
 } else {
-  console.error("usage: _chain_step.ts preprocessing|extraction <dir>");
+  console.error("usage: _chain_step.ts preprocessing|extraction|astrocal|photocal <dir>");
   Deno.exit(2);
 }
