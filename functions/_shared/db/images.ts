@@ -114,7 +114,8 @@ function fromRow(r: Record<string, unknown>): ImageRecord {
 
 /** Smallest and largest RA of corners, handling the 0/360 wrap (min > max when it wraps). */
 export function raRange(ras: readonly number[]): { min: number; max: number } {
-  const sorted = [...ras].map((r) => ((r % 360) + 360) % 360).sort((a, b) => a - b);
+  const wrap = (r: number) => (r >= 0 && r < 360 ? r : ((r % 360) + 360) % 360);
+  const sorted = [...ras].map(wrap).sort((a, b) => a - b);
   // the largest gap between consecutive RAs (cyclically) is outside the image
   let gap = 360 - sorted[sorted.length - 1] + sorted[0], at = sorted.length - 1;
   for (let i = 0; i < sorted.length - 1; i++) {
@@ -215,4 +216,37 @@ export async function findTaggedImage(
 export async function getImage(db: Db, id: string): Promise<ImageRecord | null> {
   const rows = await db.query(`SELECT ${COLUMNS} FROM images WHERE id = $1`, [id]);
   return rows.length === 0 ? null : fromRow(rows[0]);
+}
+
+/**
+ * Replaces an image's sky position — centre, HEALPix, corners and their RA/Dec
+ * ranges — e.g. when astrocal has fitted its WCS (preprocessing's come from the
+ * header). Returns false when there is no such image.
+ */
+export async function updateImageSky(
+  db: Db,
+  id: string,
+  sky: { ra: number; dec: number; healpix: number; corners: FourCorners },
+): Promise<boolean> {
+  const ra = raRange(sky.corners.ra);
+  const rows = await db.query(
+    `UPDATE images SET ra = $2, dec = $3, healpix = $4, ra_corner_00 = $5, ra_corner_01 = $6,
+            ra_corner_10 = $7, ra_corner_11 = $8, dec_corner_00 = $9, dec_corner_01 = $10,
+            dec_corner_10 = $11, dec_corner_11 = $12, minra = $13, maxra = $14, mindec = $15,
+            maxdec = $16, modified_at = now()
+      WHERE id = $1 RETURNING id`,
+    [
+      id,
+      sky.ra,
+      sky.dec,
+      sky.healpix,
+      ...sky.corners.ra,
+      ...sky.corners.dec,
+      ra.min,
+      ra.max,
+      Math.min(...sky.corners.dec),
+      Math.max(...sky.corners.dec),
+    ],
+  );
+  return rows.length === 1;
 }
