@@ -20,6 +20,11 @@ import { markBad } from "../../functions/_shared/db/badness.ts";
 import type { Db } from "../../functions/_shared/db/db.ts";
 import { migrate } from "../../functions/_shared/db/migrate.ts";
 import { reportSink } from "../../functions/_shared/db/reports.ts";
+import {
+  findBackground,
+  findPsf,
+  findTaggedSourceList,
+} from "../../functions/_shared/db/sources.ts";
 import { openMigratedPglite, openScratchPostgres } from "../../functions/_shared/db/testing.ts";
 import { Header } from "../../functions/_shared/fits/header.ts";
 import { readFits } from "../../functions/_shared/fits/reader.ts";
@@ -167,6 +172,11 @@ async function chainOn(e: Env) {
     assert.ok(bright.length >= 10, `${bright.length} bright stars`);
     assert.ok(found >= 0.9 * bright.length, `${found} of ${bright.length} bright stars found`);
 
+    // the repositories find the same rows (by tag, and by source list)
+    assert.equal((await findTaggedSourceList(e.db, String(img.id), "default"))?.id, sl.id);
+    const psfByRepo = await findPsf(e.db, String(sl.id));
+    assert.equal(psfByRepo?.imageId, img.id);
+    assert.equal((await findBackground(e.db, String(sl.id)))?.format, "mesh");
     const [psfRow] = await e.db.query<Record<string, unknown>>(
       "SELECT filepath, md5, fwhm_pixels FROM psfs WHERE sources_id = $1",
       [sl.id],
@@ -175,6 +185,7 @@ async function chainOn(e: Env) {
       await readFits(await e.store.get(String(psfRow.filepath), { md5: String(psfRow.md5) })),
     );
     assert.ok(Math.abs(psf.fwhm - Number(psfRow.fwhm_pixels)) < 1e-5);
+    assert.equal(psfByRepo?.filepath, psfRow.filepath);
     const [bkRow] = await e.db.query<Record<string, unknown>>(
       "SELECT filepath, md5, value, noise FROM backgrounds WHERE sources_id = $1",
       [sl.id],
