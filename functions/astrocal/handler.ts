@@ -9,12 +9,8 @@
  */
 import { fieldRect } from "../_shared/catalogs/cache.ts";
 import type { SkyRect } from "../_shared/catalogs/catalog.ts";
-import {
-  findWorldCoordinates,
-  insertWorldCoordinates,
-  updateImageFootprint,
-} from "../_shared/db/calibrations.ts";
-import { raRange } from "../_shared/db/images.ts";
+import { findWorldCoordinates, insertWorldCoordinates } from "../_shared/db/calibrations.ts";
+import { raRange, updateImageSky } from "../_shared/db/images.ts";
 import { openFits } from "../_shared/fits/reader.ts";
 import { objectSource } from "../_shared/fits/source.ts";
 import type { Handler } from "../_shared/runtime/handler.ts";
@@ -105,7 +101,9 @@ export const handleAstrocal: Handler = (ctx) => {
         bitflag: 0,
         upstreamBitflag: orFlags(sources.bitflag, sources.upstreamBitflag),
       });
-      await updateImageFootprint(tx, image.id, outputs.footprint);
+      if (!(await updateImageSky(tx, image.id, outputs.footprint))) {
+        throw new Error(`image ${image.id} vanished before its footprint was updated`);
+      }
       return id;
     },
   }).catch(async (err) => {

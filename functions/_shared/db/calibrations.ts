@@ -1,13 +1,12 @@
 /**
  * Repository of the calibration rows: `world_coordinates` (astrocal) and
- * `zero_points` (photocal), one per (input, provenance); and the sky footprint
- * of an `images` row, which astrocal rewrites from its fitted WCS.
+ * `zero_points` (photocal), one per (input, provenance). (The image's sky
+ * footprint, which astrocal rewrites, is images.ts's updateImageSky.)
  *
  * @module
  */
 import type { Db } from "./db.ts";
 import { enumCode, PROCESS, WCS_PROJECTION } from "./enums.ts";
-import { type FourCorners, raRange } from "./images.ts";
 
 /** A world_coordinates row. */
 export interface WorldCoordinatesRecord {
@@ -181,36 +180,4 @@ export async function findTaggedZeroPoint(
     [wcsId, tag, enumCode(PROCESS, "photocal")],
   );
   return rows.length === 0 ? null : zpFromRow(rows[0]);
-}
-
-/** Where an image lies on the sky. */
-export interface ImageFootprint {
-  ra: number;
-  dec: number;
-  healpix: number;
-  corners: FourCorners;
-}
-
-/** Rewrites an image's centre, HEALPix, corners and ra/dec ranges (in the caller's transaction). */
-export async function updateImageFootprint(db: Db, imageId: string, f: ImageFootprint) {
-  const ra = raRange(f.corners.ra);
-  await db.query(
-    `UPDATE images SET ra = $2, dec = $3, healpix = $4,
-       ra_corner_00 = $5, ra_corner_01 = $6, ra_corner_10 = $7, ra_corner_11 = $8,
-       dec_corner_00 = $9, dec_corner_01 = $10, dec_corner_10 = $11, dec_corner_11 = $12,
-       minra = $13, maxra = $14, mindec = $15, maxdec = $16, modified_at = now()
-     WHERE id = $1`,
-    [
-      imageId,
-      f.ra,
-      f.dec,
-      f.healpix,
-      ...f.corners.ra,
-      ...f.corners.dec,
-      ra.min,
-      ra.max,
-      Math.min(...f.corners.dec),
-      Math.max(...f.corners.dec),
-    ],
-  );
 }
