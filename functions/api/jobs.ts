@@ -218,12 +218,12 @@ export async function updateJob(
 ): Promise<Job | null> {
   const status = enumCode(JOB_STATUS, change.status);
   const rows = await db.query(
-    `UPDATE jobs SET status = $2,
+    `UPDATE jobs SET status = $2::smallint,
         result = COALESCE($3::jsonb, result),
-        error = COALESCE($4, error),
-        attempts = attempts + CASE WHEN $2 = 2 THEN 1 ELSE 0 END,
-        started_at = CASE WHEN $2 = 2 THEN now() ELSE started_at END,
-        finished_at = CASE WHEN $2 IN (3, 4) THEN now() ELSE NULL END
+        error = COALESCE($4::text, error),
+        attempts = attempts + CASE WHEN $2::smallint = 2 THEN 1 ELSE 0 END,
+        started_at = CASE WHEN $2::smallint = 2 THEN now() ELSE started_at END,
+        finished_at = CASE WHEN $2::smallint IN (3, 4) THEN now() ELSE NULL END
       WHERE id = $1 RETURNING *`,
     [id, status, change.result ?? null, change.error ?? null],
   );
