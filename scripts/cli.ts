@@ -17,6 +17,7 @@ import { ingestObject, keysFromS3Event } from "../functions/ingest/ingest.ts";
 import { configCommand } from "./commands/config.ts";
 import { filterLog, parseLogsArgs } from "./commands/logs.ts";
 import { demo } from "./commands/demo.ts";
+import { serveCommand } from "../functions/api/serve.ts";
 import { simulateCommand } from "./commands/simulate.ts";
 
 const HELP = `skydiff — transient discovery for wide-field sky surveys
@@ -32,6 +33,9 @@ commands:
   simulate [options]      write a simulated field (calibrations, reference and new epochs,
                           truth); simulate --help lists the options
   demo                    the end-to-end demo on the embedded defaults
+  serve [--port N] [--hostname H]
+                          the HTTP API (functions/api) on the configured services
+                          (default 127.0.0.1:8080; SIGTERM/SIGINT stops it)
   logs [filters] <file>   filter a JSON-lines log: --trace --step --level --since --until
                           --exposure --section, -f/--follow
   config defaults|show    print default.yaml as the schemas define it / the effective config
@@ -165,6 +169,8 @@ async function main(args: string[]): Promise<number> {
       return await ingestCommand(config, rest, true);
     case "demo":
       return await demo(config, rest);
+    case "serve":
+      return await serveCommand(config, rest);
     case "simulate":
       return await simulateCommand(config, rest);
     default:

@@ -5,8 +5,12 @@
  *
  * @module
  */
+import { Logger } from "../_shared/log.ts";
+import { stopSignal } from "../_shared/runtime/worker.ts";
+import { openServices, type ServiceSettings } from "../_shared/services.ts";
 import { createApp } from "./app.ts";
 import type { ApiDeps } from "./deps.ts";
+import { openJobQueue } from "./jobs.ts";
 
 /** Options of {@linkcode serveApi}. */
 export interface ServeOptions {
@@ -50,4 +54,44 @@ export function parseServeArgs(args: string[]): { port: number; hostname: string
     else throw new Error(`unknown option "${a}" (serve takes --port N and --hostname H)`);
   }
   return { port, hostname };
+}
+
+/** The sections {@linkcode serveCommand} reads. */
+export interface ServeConfig extends ServiceSettings {
+  log: { level: "debug" | "info" | "warn" | "error" };
+}
+
+/**
+ * `skydiff serve [--port N] [--hostname H]`: opens the configured services and
+ * the jobs queue, serves until SIGTERM / SIGINT, then closes them. Embedded mode
+ * (no db url) migrates its database first, as the other commands do.
+ */
+export async function serveCommand(config: ServeConfig, args: string[]): Promise<number> {
+  const { port, hostname } = parseServeArgs(args);
+  const log = new Logger({ step: "api" }, config.log.level);
+  const services = await openServices(config, { migrate: config.db.url === "" });
+  try {
+    const jobs = await openJobQueue(config.queue, services.db);
+    try {
+      const signal = stopSignal((name) => log.info(`${name} received: stopping the API`));
+      const server = serveApi({ db: services.db, store: services.store, jobs, log }, {
+        port,
+        hostname,
+        signal,
+        onListen: (addr) =>
+          log.info("api listening", {
+            url: `http://${addr.hostname}:${addr.port}/`,
+            db: services.db.kind,
+            store: services.store.kind,
+            jobs: `${jobs.kind}:${jobs.name}`,
+          }),
+      });
+      await server.finished;
+      return 0;
+    } finally {
+      await jobs.close();
+    }
+  } finally {
+    await services.close();
+  }
 }
