@@ -68,7 +68,9 @@ const queryString = () =>
   z.string({ error: (issue) => (issue.input === undefined ? "required" : undefined) });
 
 /** A number from a query string (empty strings and non-numbers fail). */
-export const queryNumber = queryString().trim().min(1, "required").transform(Number).pipe(z.number());
+export const queryNumber = queryString().trim().min(1, "required").transform(Number).pipe(
+  z.number(),
+);
 
 /** An integer from a query string. */
 export const queryInt = queryString().trim().min(1, "required").transform(Number).pipe(z.int());
