@@ -477,6 +477,61 @@ sd_status sd_zogy(const float *new_img, const float *ref_img, const float *var_n
                   const sd_zogy_opts *opts, float *d, float *s, float *scorr, float *flux,
                   float *flux_err, float *pd, double *table);
 
+/* Options of the Alard-Lupton functions (the same values must reach sd_al_fit and
+ * sd_al_convolve; 0 picks the default). */
+typedef struct sd_al_opts {
+  double sigma;        /* base Gaussian width (px); the basis Gaussians have 0.5, 1, 1.5 x it [1.5] */
+  double half_width;   /* kernel half-width (px) (HOTPANTS: 2.5 x FWHM) [ceil(4.5 sigma)] */
+  double deg0;         /* polynomial degree times the narrowest Gaussian [6] */
+  double deg1;         /* ... the middle one [4] */
+  double deg2;         /* ... the widest one [2] (-1: leave that Gaussian out) */
+  double spatial_order; /* order of the spatial variation of every kernel coefficient, 0-2 [1]
+                           (-1: constant) */
+  double bg_order;     /* order of the differential background polynomial, 0-2 [1] (-1: none) */
+  double stamp_half;   /* half-side (px) of the fit stamp around each star [half_width + 3] */
+  double kappa;        /* stamps whose chi^2 per pixel exceeds median + kappa 1.4826 MAD are
+                          dropped and the fit redone [3] */
+  double max_iter;     /* clipping rounds [3] */
+  double max_stamps;   /* use at most this many stars, in the order given [300] */
+} sd_al_opts;
+
+/* Layout of sd_al_fit's info array (doubles). */
+#define SD_AL_NUSED 0   /* stamps kept after clipping */
+#define SD_AL_NSTAMP 1  /* stamps inside the image */
+#define SD_AL_CHI2 2    /* chi^2 per pixel of the kept stamps */
+#define SD_AL_KSUM 3    /* kernel sum at the image centre (photometric ratio new / ref) */
+#define SD_AL_NINFO 4
+
+/* Number of coefficients of an Alard-Lupton solution: nbasis * nspatial + nbackground. */
+sd_status sd_al_coeff_count(const sd_al_opts *opts, int32_t *n);
+
+/*
+ * Alard-Lupton kernel fit: finds K (Gaussians times polynomials, each coefficient a
+ * polynomial of the position) and a background polynomial B so that
+ * new ~ K (x) ref + B, by weighted least squares over stamps of (2 stamp_half + 1)^2 pixels
+ * centred on the stars (x, y) (n of them; stamps that do not fit inside the image with the
+ * kernel margin are skipped), weights 1 / var_new (NULL: unit; pixels with var <= 0 or
+ * non-finite values are ignored). Stamps are sigma-clipped on their chi^2 per pixel. ref
+ * should be the image with the narrower PSF. Polynomials are in (x - nx/2) / (nx/2),
+ * (y - ny/2) / (ny/2). coeffs: ncoeff doubles (sd_al_coeff_count); info: SD_AL_NINFO
+ * doubles. SD_ERR_EMPTY when fewer usable stamps than needed, SD_ERR_SINGULAR when the
+ * normal equations are singular.
+ */
+sd_status sd_al_fit(const float *new_img, const float *ref_img, const float *var_new, int32_t nx,
+                    int32_t ny, const double *x, const double *y, int32_t n,
+                    const sd_al_opts *opts, double *coeffs, int32_t ncoeff, double *info);
+
+/* The kernel of a solution at image position (x, y): (2 hw + 1)^2 floats, hw = half_width. */
+sd_status sd_al_kernel(const sd_al_opts *opts, const double *coeffs, int32_t ncoeff, int32_t nx,
+                       int32_t ny, double x, double y, float *kernel);
+
+/* Applies a solution: out = K (x) ref + B (kernel evaluated at the centre of each 64 x 64
+ * block; ref outside the image counts as 0). var_ref (may be NULL) gives out_var =
+ * K^2 (x) var_ref (may be NULL). out, out_var: nx*ny floats. */
+sd_status sd_al_convolve(const float *ref_img, const float *var_ref, int32_t nx, int32_t ny,
+                         const sd_al_opts *opts, const double *coeffs, int32_t ncoeff, float *out,
+                         float *out_var);
+
 /* Naive subtraction: diff = new - f ref; out_weight = 1 / (1/w_new + f^2 / w_ref) (0 where
  * either weight is 0 or a value is not finite; weights may be NULL = unit weights, out_weight
  * may be NULL). f [1]: flux scaling of the reference onto the new image. */
