@@ -147,6 +147,7 @@ async function ingestEvent(event: unknown, deps: LambdaDeps, log: Logger) {
     const key = logicalKey(record.s3.bucket.name, eventKey, { raw: deps.rawBucket, products });
     const result = await ingestObject(deps, key, {
       provenanceTag: deps.config.pipeline.provenance_tag,
+      firstStep: deps.config.pipeline.first_step,
       throughStep: deps.config.pipeline.through_step,
     });
     const queued = result.messages.map((m) => m.step);

@@ -199,7 +199,7 @@ Deno.test("lambdaHandler ingests S3 events and runs SQS batches with partial fai
       maxReceives: 3,
     });
     const config = ConfigSchema.parse({
-      pipeline: { through_step: "headersummary" },
+      pipeline: { first_step: "headersummary", through_step: "headersummary" },
       queue: { retry_delay_seconds: 0 },
     }) as Config;
     const handler = lambdaHandler({ db, store, queue, config, log, reports: reportSink(db) });

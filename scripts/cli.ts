@@ -121,6 +121,7 @@ async function ingestCommand(config: Config, args: string[], thenWork: boolean):
     for (const key of keys) {
       const result = await ingestObject(services, key, {
         provenanceTag: config.pipeline.provenance_tag,
+        firstStep: config.pipeline.first_step,
         throughStep: config.pipeline.through_step,
       });
       log.info(result.created ? "exposure registered" : "exposure already known", {

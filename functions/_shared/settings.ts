@@ -69,8 +69,11 @@ export const PipelineSettings = z.object({
   provenance_tag: z.string().min(1).default("default").describe(
     "the provenance tag runs are recorded under",
   ),
-  through_step: z.enum(PROCESSES).default("scoring").describe(
-    "the last step a run goes through (alerting needs a Kafka broker)",
+  first_step: z.enum(PROCESSES).default("preprocessing").describe(
+    "the step ingest queues for a new exposure (headersummary: only record its headers)",
+  ),
+  through_step: z.enum(PROCESSES).default("photocal").describe(
+    "the last step a run goes through (the steps after photocal are not built yet)",
   ),
 }).strict();
 

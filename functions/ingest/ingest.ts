@@ -134,9 +134,7 @@ export interface IngestOptions {
   /**
    * The first step to queue: "headersummary" (one message per exposure) or a
    * per-section step such as "preprocessing" (one message per section of the raw
-   * file, the sections found with the instrument's sectionOf). The default stays
-   * "headersummary" for the platform's step-contract tests; the pipeline chain
-   * passes "preprocessing". @default "headersummary"
+   * file, the sections found with the instrument's sectionOf). @default "preprocessing"
    */
   firstStep?: Process;
   /** The last step of the run. */
@@ -180,7 +178,7 @@ export async function ingestObject(
   const { db, store, queue } = services;
   const info = await store.head(key);
   if (!info) throw new InputError(`ingest: object ${key} does not exist`, { key });
-  const firstStep = options.firstStep ?? "headersummary";
+  const firstStep = options.firstStep ?? "preprocessing";
   const perSection = !PER_EXPOSURE.includes(firstStep);
   const messageFor = (exposureId: string, sectionId?: string): StepMessage => ({
     v: 1,

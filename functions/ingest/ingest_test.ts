@@ -65,9 +65,9 @@ Deno.test("ingestObject: a per-section first step gets one message per CCD secti
       ["N4", "S29", "S7"],
     );
     for (const q of queued) await e.queue.ack(q);
-    // the headersummary default stays one message per exposure
+    // headersummary is one message per exposure
     await e.store.put("raw/b.fits", raw());
-    const b = await ingestObject(e, "raw/b.fits");
+    const b = await ingestObject(e, "raw/b.fits", { firstStep: "headersummary" });
     assert.equal(b.messages.length, 1);
     assert.equal(b.messages[0].section_id, undefined);
   } finally {

@@ -2,70 +2,51 @@
  * `skydiff demo` (`deno task demo`): the pipeline end to end on the embedded
  * defaults (PGlite, a local directory, the in-process queue), in data/demo/.
  *
- * What runs today: a small simulated two-CCD exposure with known stars is written
- * as raw multi-extension FITS, ingested (exposures row + first message), worked
- * through the queue by the headersummary step (provenance, product, report), and
- * each CCD goes through the imaging core (background, detection) with the
- * detections matched against the truth. The later pipeline steps join this
- * demo as they land.
+ * What runs today: a simulated field (SimCam: bias and dome-flat exposures, then
+ * a science exposure) is written to the object store; master bias and flat are
+ * built and registered; the science exposure is ingested (one message per CCD)
+ * and worked through the queue — preprocessing, extraction, astrocal, photocal —
+ * and every CCD's products are compared with the simulator's truth. The later
+ * steps (subtraction through scoring, against a reference) join this demo as
+ * they land.
  *
  * @module
  */
 import type { Config } from "../../functions/config.ts";
-import { Header } from "../../functions/_shared/fits/header.ts";
-import { openFits } from "../../functions/_shared/fits/reader.ts";
-import { writeFits } from "../../functions/_shared/fits/writer.ts";
-import { openServices } from "../../functions/_shared/services.ts";
-import { Logger } from "../../functions/_shared/log.ts";
 import { reportSink } from "../../functions/_shared/db/reports.ts";
+import { openFits } from "../../functions/_shared/fits/reader.ts";
+import { Logger } from "../../functions/_shared/log.ts";
+import { decodeSourceList } from "../../functions/_shared/products/source_list_file.ts";
 import { runWorker } from "../../functions/_shared/runtime/worker.ts";
-import { HANDLERS } from "../../functions/steps.ts";
+import { openServices } from "../../functions/_shared/services.ts";
+import { simulateField } from "../../functions/_shared/sim/simulate.ts";
+import { wcsFromHeader } from "../../functions/_shared/wcs/mod.ts";
+import { buildMasters } from "../../functions/calibrate/calibrate.ts";
 import { ingestObject } from "../../functions/ingest/ingest.ts";
-import { background, detect, renderStars, simPoisson } from "../../core-wasm/mod.ts";
+import { HANDLERS } from "../../functions/steps.ts";
 
 const DEMO_DIR = "data/demo";
-const WIDTH = 512;
-const HEIGHT = 1024;
-const SKY = 400;
-const STARS_PER_CCD = 150;
+const PIXEL_SCALE = 0.263;
+const SIM = {
+  out: "sim",
+  field: "demo",
+  nCcd: 2,
+  ccdNx: 1024,
+  ccdNy: 2048,
+  refEpochs: 0,
+  newEpochs: 1,
+  biases: 3,
+  flats: 3,
+  skySeed: 7,
+  compress: true,
+};
 
 function progress(message: string): void {
   console.error(`[demo] ${message}`);
 }
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface Truth {
-  x: number[];
-  y: number[];
-  flux: number[];
-}
-
-function simulateCcd(seed: number): { pixels: Float32Array; truth: Truth } {
-  const random = rng(seed);
-  const truth: Truth = { x: [], y: [], flux: [] };
-  for (let i = 0; i < STARS_PER_CCD; i++) {
-    truth.x.push(10 + random() * (WIDTH - 20));
-    truth.y.push(10 + random() * (HEIGHT - 20));
-    // fluxes from S/N ~ 10 to saturation-free bright stars, log-uniform
-    truth.flux.push(10 ** (3.3 + 1.7 * random()));
-  }
-  const pixels = new Float32Array(WIDTH * HEIGHT).fill(SKY);
-  renderStars({ data: pixels, width: WIDTH, height: HEIGHT }, truth.x, truth.y, truth.flux, {
-    fwhm: 4,
-  });
-  simPoisson(pixels, seed, 1);
-  return { pixels, truth };
+function pad(value: string | number, width: number): string {
+  return String(value).padStart(width);
 }
 
 /** Runs the demo; returns a process exit code. */
@@ -76,106 +57,134 @@ export async function demo(base: Config, _args: string[]): Promise<number> {
     db: { ...base.db, url: "", data_dir: `${DEMO_DIR}/db` },
     storage: { ...base.storage, kind: "fs", root: `${DEMO_DIR}/store` },
     queue: { ...base.queue, kind: "memory" },
+    astrocal: {
+      ...base.astrocal,
+      // the simulated sky is the reference catalog; field_radius_deg > 0: one excerpt per pointing
+      catalog: {
+        ...(base.astrocal as { catalog: Record<string, unknown> }).catalog,
+        kind: "simsky",
+        simsky: { seed: SIM.skySeed },
+        field_radius_deg: 0.4,
+      },
+    },
   };
-  const log = new Logger({}, "warn");
   progress(`embedded mode: PGlite in ${DEMO_DIR}/db, objects in ${DEMO_DIR}/store`);
   const services = await openServices(config, { migrate: true });
+  const started = performance.now();
   try {
     progress(
-      `simulating a raw exposure: 2 CCDs of ${WIDTH}x${HEIGHT}, ${STARS_PER_CCD} stars each`,
+      `simulating a field: ${SIM.biases} biases, ${SIM.flats} flats, one science exposure ` +
+        `(${SIM.nCcd} CCDs of ${SIM.ccdNx}x${SIM.ccdNy})`,
     );
-    const primary = new Header()
-      .set("INSTRUME", "SimCam")
-      .set("TELESCOP", "SimScope")
-      .set("OBJECT", "demo-field")
-      .set("FILTER", "r")
-      .set("EXPTIME", 60)
-      .set("MJD-OBS", 61000.25)
-      .set("RA", "10:00:00.0")
-      .set("DEC", "-05:00:00")
-      .set("AIRMASS", 1.2);
-    const ccds = [simulateCcd(1), simulateCcd(2)];
-    const raw = writeFits([
-      { header: primary },
-      ...ccds.map((ccd, i) => ({ name: `N${i + 1}`, data: ccd.pixels, axes: [WIDTH, HEIGHT] })),
-    ]);
-    const key = "raw/demo_exposure.fits";
-    await services.store.put(key, raw, { contentType: "application/fits" });
+    const manifest = await simulateField(SIM, {
+      store: services.store,
+      progress: (p) => progress(`  ${p.message}`),
+    });
+    const keyOf = (path: string) => `${SIM.out}/${path}`;
+    const ofKind = (kind: string) => manifest.exposures.filter((e) => e.kind === kind);
 
-    progress("ingesting: exposures row + first step message");
-    const ingest = await ingestObject(services, key, { provenanceTag: "demo" });
+    progress("building master bias and flat per CCD, registered as calibrator files");
+    await buildMasters(services, {
+      biasKeys: ofKind("bias").map((e) => keyOf(e.raw)),
+      flatKeys: ofKind("flat").map((e) => keyOf(e.raw)),
+    }, (m) => progress(`  ${m}`));
 
-    progress("working the queue until it is empty");
+    const [science] = ofKind("new");
+    progress(`ingesting ${science.raw}: one message per CCD, through photocal`);
+    const ingest = await ingestObject(services, keyOf(science.raw), {
+      provenanceTag: "demo",
+      firstStep: "preprocessing",
+      throughStep: "photocal",
+    });
+
+    progress("working the queue until it is empty (JSON logs at warn level and above)");
     const stats = await runWorker({
       ...services,
       handlers: HANDLERS,
       config,
-      log,
+      log: new Logger({}, "warn"),
       reports: reportSink(services.db),
       signal: new AbortController().signal,
       untilEmpty: true,
+      retryDelaySeconds: 0,
     });
-    const [summary] = await services.db.query<
-      { summary: { values: Record<string, unknown>; imageCount: number }; filepath: string }
-    >(
-      "SELECT summary, filepath FROM header_summaries WHERE exposure_id = $1",
+
+    const truth = await openFits(await services.store.get(keyOf(science.truth!)), {
+      name: science.truth!,
+    });
+    const rows = await services.db.query<{
+      section_id: string;
+      image_key: string;
+      sources_key: string;
+      num_sources: number;
+      header: Record<string, unknown>;
+      n_matched: number;
+      zp: number;
+      dzp: number;
+      lim_mag: number;
+    }>(
+      `SELECT i.section_id, i.filepath AS image_key, s.filepath AS sources_key, s.num_sources,
+              w.header, w.n_matched, z.zp, z.dzp, z.lim_mag
+       FROM images i JOIN source_lists s ON s.image_id = i.id
+       JOIN world_coordinates w ON w.sources_id = s.id JOIN zero_points z ON z.wcs_id = w.id
+       WHERE i.exposure_id = $1 ORDER BY i.section_id`,
       [ingest.exposureId],
     );
     console.log(
-      `exposure ${ingest.exposureId}: ${summary.summary.imageCount} CCDs, header`,
-      summary.summary.values,
+      "\nCCD   sources  stars(mag<21) found  astrometry rms vs truth  zero point (truth)     lim. mag",
     );
-
-    progress("imaging core on each CCD: background, detection at 5 sigma, match to truth");
-    const fits = await openFits(await services.store.get(key), { name: key });
-    console.log("\nccd   stars  detected  matched<1px  completeness(flux>3e4)  median |dx|");
-    for (let i = 0; i < ccds.length; i++) {
-      const image = await fits.image(`N${i + 1}`);
-      const pixels = image.data as Float32Array;
-      const bkg = background({ data: pixels, width: WIDTH, height: HEIGHT });
-      const sub = new Float32Array(pixels.length);
-      for (let p = 0; p < pixels.length; p++) sub[p] = pixels[p] - bkg.backImage[p];
-      const found = detect({ data: sub, width: WIDTH, height: HEIGHT }, {
-        noise: bkg.rmsImage,
-        thresh: 5,
-      }).objects;
-      const { truth } = ccds[i];
-      let matched = 0;
-      let brightTotal = 0;
-      let brightFound = 0;
-      const offsets: number[] = [];
-      for (let s = 0; s < truth.x.length; s++) {
+    for (const row of rows) {
+      const table = await truth.table(`TRUTH_${row.section_id}`);
+      const col = (name: string) =>
+        table.columns.find((c) => c.name === name)!.data as ArrayLike<number>;
+      const kinds = table.columns.find((c) => c.name === "KIND")!.data as string[];
+      const [tx, ty, tra, tdec, tmag] = ["X", "Y", "RA", "DEC", "MAG"].map(col);
+      const truthHeader = (await truth.hdu(`TRUTH_${row.section_id}`)).header;
+      const sources = await decodeSourceList(
+        await openFits(await services.store.get(row.sources_key), { name: row.sources_key }),
+      );
+      const wcs = wcsFromHeader(row.header as Record<string, string | number>);
+      let stars = 0;
+      let found = 0;
+      let sumSq = 0;
+      for (let i = 0; i < table.nrows; i++) {
+        if (kinds[i].trim() !== "star" || tmag[i] > 21) continue;
+        stars++;
         let best = Infinity;
-        for (const o of found) {
-          best = Math.min(best, Math.hypot(o.x - truth.x[s], o.y - truth.y[s]));
+        for (let s = 0; s < sources.count; s++) {
+          const d = Math.hypot(sources.X[s] - tx[i], sources.Y[s] - ty[i]);
+          if (d < best) best = d;
         }
-        if (best < 1) {
-          matched++;
-          offsets.push(best);
-        }
-        if (truth.flux[s] > 3e4) {
-          brightTotal++;
-          if (best < 1) brightFound++;
-        }
+        if (best < 1.5) found++;
+        const p = wcs.skyToPix(tra[i], tdec[i]);
+        sumSq += (p.x - tx[i]) ** 2 + (p.y - ty[i]) ** 2;
       }
-      offsets.sort((a, b) => a - b);
-      const median = offsets.length ? offsets[Math.floor(offsets.length / 2)] : NaN;
+      const rms = Math.sqrt(sumSq / Math.max(1, stars)) * PIXEL_SCALE;
+      const truthZp = truthHeader.getNumber("ZP_E");
       console.log(
-        `N${i + 1}    ${String(truth.x.length).padStart(5)}  ${String(found.length).padStart(8)}  ${
-          String(matched).padStart(11)
-        }  ${(brightFound / Math.max(1, brightTotal)).toFixed(3).padStart(22)}  ${
-          median.toFixed(3).padStart(11)
-        }`,
+        `${row.section_id.padEnd(4)} ${pad(row.num_sources, 8)}  ${pad(stars, 13)} ${
+          pad(found, 5)
+        }  ${pad(rms.toFixed(4) + '"', 23)}  ${
+          pad(`${row.zp.toFixed(3)}±${row.dzp.toFixed(3)} (${truthZp?.toFixed(3)})`, 21)
+        }  ${pad(row.lim_mag.toFixed(2), 8)}`,
       );
     }
     const [{ n }] = await services.db.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM reports",
+      "SELECT count(*)::int AS n FROM reports WHERE exposure_id = $1 AND status = 2",
+      [ingest.exposureId],
     );
-    console.log(`\nworker: ${JSON.stringify(stats)}; ${n} report row(s)`);
     console.log(
-      `products: ${DEMO_DIR}/store/${key}, ${DEMO_DIR}/store/${summary.filepath}; database: ${DEMO_DIR}/db`,
+      `\n${rows.length} CCDs calibrated; worker ${JSON.stringify(stats)}; ${n} step reports; ` +
+        `${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
-    return stats.dead_lettered === 0 && stats.released === 0 ? 0 : 1;
+    console.log(
+      `the truth zero point is of the sky before the flat; the master flat's unit median moves it slightly`,
+    );
+    console.log(
+      `products: ${DEMO_DIR}/store/ (e.g. ${rows[0]?.image_key}); database: ${DEMO_DIR}/db`,
+    );
+    const ok = rows.length === SIM.nCcd && stats.dead_lettered === 0 && stats.released === 0;
+    return ok ? 0 : 1;
   } finally {
     await services.close();
   }

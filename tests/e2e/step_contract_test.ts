@@ -57,6 +57,7 @@ function s3Store(prefix: string): ObjectStore {
 }
 
 const QUEUE_OPTIONS = { visibilitySeconds: 30, maxReceives: 3 };
+const HEADERSUMMARY = { firstStep: "headersummary" } as const;
 
 const environments: Array<[string, EnvFactory | null]> = [
   ["embedded: pglite + fs + memory queue", async () => {
@@ -177,9 +178,9 @@ for (const [name, factory] of environments) {
       const env = await factory!();
       try {
         await env.store.put("raw/exp1.fits", rawExposure());
-        const ingest = await ingestObject(env, "raw/exp1.fits");
+        const ingest = await ingestObject(env, "raw/exp1.fits", HEADERSUMMARY);
         assert.equal(ingest.created, true);
-        const again = await ingestObject(env, "raw/exp1.fits");
+        const again = await ingestObject(env, "raw/exp1.fits", HEADERSUMMARY);
         assert.equal(again.exposureId, ingest.exposureId, "a repeated event is harmless");
         const stats = await work(env);
         assert.equal(stats.dead_lettered, 0);
@@ -203,7 +204,7 @@ for (const [name, factory] of environments) {
           1,
         );
         // a repeated event after the work is done queues nothing
-        assert.deepEqual((await ingestObject(env, "raw/exp1.fits")).messages, []);
+        assert.deepEqual((await ingestObject(env, "raw/exp1.fits", HEADERSUMMARY)).messages, []);
       } finally {
         await env.close();
       }
@@ -219,7 +220,7 @@ for (const [name, factory] of environments) {
       const env = await factory!();
       try {
         await env.store.put("raw/exp2.fits", rawExposure());
-        const { messages } = await ingestObject(env, "raw/exp2.fits");
+        const { messages } = await ingestObject(env, "raw/exp2.fits", HEADERSUMMARY);
         await env.queue.send(formatMessage(messages[0]));
         const lines: string[] = [];
         const stats = await work(env, lines);
@@ -288,7 +289,7 @@ Deno.test({
     const env = await environments[0][1]!();
     try {
       await env.store.put("raw/exp3.fits", rawExposure());
-      const { messages } = await ingestObject(env, "raw/exp3.fits");
+      const { messages } = await ingestObject(env, "raw/exp3.fits", HEADERSUMMARY);
       await work(env);
       // the same exposure again, with other critical parameters, under the same tag
       await env.queue.send(formatMessage({ ...messages[0], trace_id: "1111222233334444" }));

@@ -257,7 +257,7 @@ Deno.test({
               secret_access_key: "skydiff",
             },
           },
-          pipeline: { through_step: "headersummary" },
+          pipeline: { first_step: "headersummary", through_step: "headersummary" },
         }),
       );
       await share(packageDir, false);

@@ -61,7 +61,9 @@ Deno.test({
         .set("EXPTIME", 10).set("MJD-OBS", 61001).set("RA", 1.5).set("DEC", -1.5);
       await store.put(key, writeFits([{ header: primary }]));
       const queue = new PostgresQueue(db, queueName);
-      const { exposureId } = await ingestObject({ db, store, queue }, key);
+      const { exposureId } = await ingestObject({ db, store, queue }, key, {
+        firstStep: "headersummary",
+      });
 
       const child = new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", CLI, "worker"],
