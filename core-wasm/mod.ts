@@ -22,3 +22,7 @@ export { type RenderOptions, renderStars } from "./render.ts";
 export * from "./psf.ts";
 export * from "./detect.ts";
 export * from "./calib.ts";
+export * from "./fft.ts";
+export * from "./convolve.ts";
+export * from "./resample.ts";
+export * from "./subtract.ts";

@@ -478,7 +478,8 @@ sd_status sd_zogy(const float *new_img, const float *ref_img, const float *var_n
                   float *flux_err, float *pd, double *table);
 
 /* Options of the Alard-Lupton functions (the same values must reach sd_al_fit and
- * sd_al_convolve; 0 picks the default). */
+ * sd_al_convolve; 0 picks the default, a value in (0, 1) means a literal 0 for the integer
+ * fields: degrees, orders, max_iter). */
 typedef struct sd_al_opts {
   double sigma;        /* base Gaussian width (px); the basis Gaussians have 0.5, 1, 1.5 x it [1.5] */
   double half_width;   /* kernel half-width (px) (HOTPANTS: 2.5 x FWHM) [ceil(4.5 sigma)] */
