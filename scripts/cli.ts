@@ -14,6 +14,7 @@ import { runWorker, stopSignal } from "../functions/_shared/runtime/worker.ts";
 import { openServices } from "../functions/_shared/services.ts";
 import { HANDLERS } from "../functions/steps.ts";
 import { ingestObject, keysFromS3Event } from "../functions/ingest/ingest.ts";
+import { buildMasters } from "../functions/calibrate/calibrate.ts";
 import { configCommand } from "./commands/config.ts";
 import { filterLog, parseLogsArgs } from "./commands/logs.ts";
 import { demo } from "./commands/demo.ts";
@@ -27,6 +28,8 @@ usage: deno task skydiff <command> [options]
 commands:
   migrate                 apply pending sql/ migrations to the configured database
   worker [--until-empty]  poll the queue and run steps (SIGTERM/SIGINT: finish the message in hand, stop)
+  calibrate --bias <file.fits>... --flat <file.fits>...
+                          build master bias and flat frames per section and register them
   ingest <file.fits>...   store raw exposures, register them, queue their first step
   ingest --event <json>   the same from an S3 ObjectCreated event (a file, or - for stdin)
   run <file.fits>...      ingest, then work the queue until it is empty (one process)
@@ -134,6 +137,38 @@ async function ingestCommand(config: Config, args: string[], thenWork: boolean):
   return thenWork ? await workQueue(config, true) : 0;
 }
 
+async function calibrateCommand(config: Config, args: string[]): Promise<number> {
+  const groups: Record<"--bias" | "--flat", string[]> = { "--bias": [], "--flat": [] };
+  let current: string[] | null = null;
+  for (const arg of args) {
+    if (arg === "--bias" || arg === "--flat") current = groups[arg];
+    else if (current) current.push(arg);
+    else throw new Error(`calibrate: put files after --bias or --flat (got ${arg})`);
+  }
+  return await withServices(config, async (services, log) => {
+    const stored = async (paths: string[]) => {
+      const keys: string[] = [];
+      for (const path of paths) keys.push(await storeRaw(services, path));
+      return keys;
+    };
+    const saved = await buildMasters(services, {
+      biasKeys: await stored(groups["--bias"]),
+      flatKeys: await stored(groups["--flat"]),
+    }, (message) => log.info(message));
+    for (const row of saved) {
+      log.info("calibrator registered", {
+        type: row.type,
+        instrument: row.instrument,
+        section: row.sectionId,
+        filter: row.filter,
+        valid_from: row.validFrom,
+        key: row.filepath,
+      });
+    }
+    return 0;
+  });
+}
+
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   switch (command) {
@@ -164,6 +199,8 @@ async function main(args: string[]): Promise<number> {
       });
     case "worker":
       return await workQueue(config, rest.includes("--until-empty"));
+    case "calibrate":
+      return await calibrateCommand(config, rest);
     case "ingest":
       return await ingestCommand(config, rest, false);
     case "run":
