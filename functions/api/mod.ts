@@ -6,7 +6,8 @@
  */
 export { createApp } from "./app.ts";
 export { type ApiDeps, type ApiLimits, DEFAULT_LIMITS } from "./deps.ts";
-export { parseServeArgs, serveApi, type ServeOptions } from "./serve.ts";
+export { parseServeArgs, serveApi, serveCommand, type ServeOptions } from "./serve.ts";
+export { apiGatewayHandler, type ApiGatewayResult, isApiGatewayEvent } from "./handler.ts";
 export {
   type CoaddRequest,
   CoaddRequestSchema,
