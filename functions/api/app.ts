@@ -22,6 +22,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { Logger } from "../_shared/log.ts";
 import { cutoutsFromStore } from "./cutouts_source.ts";
 import { type ApiDeps, DEFAULT_LIMITS, type ResolvedDeps } from "./deps.ts";
@@ -59,6 +60,11 @@ export function createApp(deps: ApiDeps): Hono {
     const path = new URL(c.req.url).pathname;
     return problemResponse(Problem.notFound(`no route ${c.req.method} ${path}`), path);
   });
+  const maxSize = resolved.limits.maxBodyBytes;
+  app.use(bodyLimit({
+    maxSize,
+    onError: (c) => problemResponse(Problem.tooLarge(maxSize), new URL(c.req.url).pathname),
+  }));
   for (
     const routes of [
       jobRoutes,

@@ -140,6 +140,8 @@ Deno.test({
     await assertProblem(await post("/coadds", "{not json"), 400, "(body)");
     await assertProblem(await post("/coadds", [1, 2]), 400, "(body)");
     await assertProblem(await post("/coadds", "ra=1", "application/x-www-form-urlencoded"), 415);
+    const huge = JSON.stringify({ ra: 1, dec: 2, filter: "r", target: "x".repeat(70000) });
+    await assertProblem(await post("/coadds", huge), 413);
     assert.equal(await jobs.depth(), depth0, "nothing queued for a bad request");
   },
 });

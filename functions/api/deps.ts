@@ -20,6 +20,8 @@ export interface ApiLimits {
   defaultPageSize: number;
   /** Seconds each backing service has to answer GET /health. @default 5 */
   healthTimeoutSeconds: number;
+  /** Largest request body, bytes (413 above). @default 65536 */
+  maxBodyBytes: number;
 }
 
 /** The defaults of {@linkcode ApiLimits}. */
@@ -28,6 +30,7 @@ export const DEFAULT_LIMITS: ApiLimits = Object.freeze({
   maxPageSize: 500,
   defaultPageSize: 50,
   healthTimeoutSeconds: 5,
+  maxBodyBytes: 65536,
 });
 
 /** The services of the API. */

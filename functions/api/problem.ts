@@ -25,6 +25,7 @@ export const PROBLEM_TYPES = {
   invalid: "urn:skydiff:problem:invalid-request",
   notFound: "urn:skydiff:problem:not-found",
   unsupportedMediaType: "urn:skydiff:problem:unsupported-media-type",
+  tooLarge: "urn:skydiff:problem:content-too-large",
   unavailable: "urn:skydiff:problem:service-unavailable",
   internal: "urn:skydiff:problem:internal-error",
 } as const;
@@ -89,6 +90,16 @@ export class Problem extends Error {
   /** 415: the body is not JSON. */
   static unsupportedMediaType(detail: string): Problem {
     return new Problem(415, PROBLEM_TYPES.unsupportedMediaType, "Unsupported media type", detail);
+  }
+
+  /** 413: the body is larger than the API accepts. */
+  static tooLarge(maxBytes: number): Problem {
+    return new Problem(
+      413,
+      PROBLEM_TYPES.tooLarge,
+      "Content too large",
+      `the body exceeds ${maxBytes} bytes`,
+    );
   }
 
   /** 503: a backing service failed. */
