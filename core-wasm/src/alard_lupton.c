@@ -119,6 +119,27 @@ static int cholesky_solve(double *a, double *b, int32_t n) {
   return 1;
 }
 
+/* sum a[i] b[i] with products and sums in double (f64x2 lanes under SIMD). */
+static double dot(const float *a, const float *b, int32_t n) {
+  double s = 0.0;
+  int32_t i = 0;
+#if SD_SIMD
+  v128_t acc0 = wasm_f64x2_splat(0.0), acc1 = acc0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t va = wasm_v128_load(a + i), vb = wasm_v128_load(b + i);
+    const v128_t ha = wasm_i32x4_shuffle(va, va, 2, 3, 0, 1), hb = wasm_i32x4_shuffle(vb, vb, 2, 3, 0, 1);
+    acc0 = wasm_f64x2_add(acc0, wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(va),
+                                               wasm_f64x2_promote_low_f32x4(vb)));
+    acc1 = wasm_f64x2_add(acc1, wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(ha),
+                                               wasm_f64x2_promote_low_f32x4(hb)));
+  }
+  acc0 = wasm_f64x2_add(acc0, acc1);
+  s = wasm_f64x2_extract_lane(acc0, 0) + wasm_f64x2_extract_lane(acc0, 1);
+#endif
+  for (; i < n; i++) s += (double)a[i] * b[i];
+  return s;
+}
+
 sd_status sd_al_coeff_count(const sd_al_opts *opts, int32_t *n) {
   al_cfg c;
   if (n == NULL) return SD_ERR_ARG;
@@ -207,7 +228,10 @@ sd_status sd_al_fit(const float *new_img, const float *ref_img, const float *var
   double *chi = malloc(sizeof(double) * (size_t)(ns_max > 0 ? ns_max : 1) * 2);
   double *A = malloc(sizeof(double) * (size_t)c.nu * c.nu), *rhs = malloc(sizeof(double) * c.nu);
   double *al = malloc(sizeof(double) * (size_t)nm);
-  if (!f || !bi || !norm || !tconv || !cb || !ms || !pos || !keep || !chi || !A || !rhs || !al) {
+  float *wcb = malloc(sizeof(float) * (size_t)nb * sw * sw);
+  float *wq = malloc(sizeof(float) * (size_t)sw * sw), *wn = malloc(sizeof(float) * (size_t)sw * sw);
+  if (!f || !bi || !norm || !tconv || !cb || !ms || !pos || !keep || !chi || !A || !rhs || !al ||
+      !wcb || !wq || !wn) {
     st = SD_ERR_NOMEM;
     goto done;
   }
@@ -251,26 +275,34 @@ sd_status sd_al_fit(const float *new_img, const float *ref_img, const float *var
     }
     double *M = ms + (size_t)ns * per, *v = M + (size_t)nm * nm;
     memset(M, 0, sizeof(double) * per);
+    /* weights and weighted data per stamp pixel (0 for unusable pixels) */
+    const int32_t sq = sw * sw;
     for (int32_t sy = 0; sy < sw; sy++)
       for (int32_t sx = 0; sx < sw; sx++) {
         const size_t ip = (size_t)(yc - c.sh + sy) * nx + (xc - c.sh + sx);
         const float nv = new_img[ip];
         const float var = var_new ? var_new[ip] : 1.0f;
-        if (!isfinite(nv) || !(var > 0.0f) || !isfinite(var)) continue;
-        const double w = 1.0 / var;
+        const int ok = isfinite(nv) && var > 0.0f && isfinite(var);
         const size_t q = (size_t)sy * sw + sx;
-        for (int32_t a = 0; a < nm; a++) {
-          const double ca = a < nb ? cb[(size_t)a * sw * sw + q] : 1.0;
-          if (!isfinite(ca)) continue;
-          v[a] += w * ca * nv;
-          for (int32_t b = 0; b <= a; b++) {
-            const double cbv = b < nb ? cb[(size_t)b * sw * sw + q] : 1.0;
-            M[(size_t)a * nm + b] += w * ca * cbv;
-          }
-        }
-        v[nm] += w * (double)nv * nv;
-        v[nm + 1] += 1.0;
+        /* square roots of the weights, so that M is the exact Gram matrix of sqrt(w) c */
+        wq[q] = ok ? 1.0f / sqrtf(var) : 0.0f;
+        wn[q] = ok ? nv / sqrtf(var) : 0.0f;
+        if (ok) v[nm] += (double)nv * nv / var, v[nm + 1] += 1.0;
       }
+    /* M[a][b] = sum w c_a c_b, v[a] = sum w c_a N, with c_nb = 1 (in wcb, wq, wn: times sqrt w) */
+    for (int32_t b = 0; b < nb; b++) {
+      const float *cbb = cb + (size_t)b * sq;
+      float *wb = wcb + (size_t)b * sq;
+      for (int32_t q = 0; q < sq; q++) wb[q] = wq[q] * cbb[q];
+    }
+    for (int32_t a = 0; a < nb; a++) {
+      const float *ca = wcb + (size_t)a * sq;
+      for (int32_t b = 0; b <= a; b++) M[(size_t)a * nm + b] = dot(ca, wcb + (size_t)b * sq, sq);
+      M[(size_t)nb * nm + a] = dot(ca, wq, sq);
+      v[a] = dot(ca, wn, sq);
+    }
+    M[(size_t)nb * nm + nb] = dot(wq, wq, sq);
+    v[nb] = dot(wq, wn, sq);
     for (int32_t a = 0; a < nm; a++)
       for (int32_t b = a + 1; b < nm; b++) M[(size_t)a * nm + b] = M[(size_t)b * nm + a];
     pos[2 * ns] = (x[s] - 0.5 * nx) / (0.5 * nx);
@@ -370,7 +402,7 @@ sd_status sd_al_fit(const float *new_img, const float *ref_img, const float *var
   }
 done:
   free(f), free(bi), free(norm), free(tconv), free(cb), free(ms), free(pos), free(keep);
-  free(chi), free(A), free(rhs), free(al);
+  free(chi), free(A), free(rhs), free(al), free(wcb), free(wq), free(wn);
   return st;
 }
 

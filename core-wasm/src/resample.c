@@ -34,6 +34,15 @@ static void grid_pos(int32_t c, int32_t n, int32_t gn, int32_t *cell, double *t)
   *t = g - i;
 }
 
+/* sin and cos of a in [0, 1.05] by Taylor series (errors < 1e-9). */
+static inline void sincos_small(double a, double *s, double *c) {
+  const double a2 = a * a;
+  *s = a * (1.0 + a2 * (-1.0 / 6 + a2 * (1.0 / 120 + a2 * (-1.0 / 5040 + a2 * (1.0 / 362880 +
+       a2 * (-1.0 / 39916800 + a2 * (1.0 / 6227020800.0)))))));
+  *c = 1.0 + a2 * (-0.5 + a2 * (1.0 / 24 + a2 * (-1.0 / 720 + a2 * (1.0 / 40320 +
+       a2 * (-1.0 / 3628800 + a2 * (1.0 / 479001600.0))))));
+}
+
 /* Lanczos-3 weights of the 6 taps floor(p) - 2 .. floor(p) + 3 around position p. */
 static void lanczos_taps(double p, int32_t *i0, float *w) {
   const int32_t fl = (int32_t)floor(p);
@@ -43,24 +52,19 @@ static void lanczos_taps(double p, int32_t *i0, float *w) {
     for (int k = 0; k < 6; k++) w[k] = k == 2 ? 1.0f : 0.0f;
     return;
   }
-  const double sp = sin(M_PI * f), s3 = sin(M_PI * f / 3.0), c3 = cos(M_PI * f / 3.0);
+  double s3, c3;
+  sincos_small(M_PI * f / 3.0, &s3, &c3);
+  const double sp = s3 * (3.0 - 4.0 * s3 * s3); /* sin(3a) */
   const double sq3 = 0.86602540378443865;
+  /* d = f - j for j = -2 .. 3; sin(pi d) = (-1)^j sin(pi f);
+   * sin(pi d / 3) = sin(a - pi j / 3) with a = pi f / 3 */
+  const double sn[6] = {s3 * -0.5 + c3 * sq3, s3 * 0.5 + c3 * sq3, s3,
+                        s3 * 0.5 - c3 * sq3,  s3 * -0.5 - c3 * sq3, -s3};
+  const float k3 = (float)(3.0 / (M_PI * M_PI)), ff = (float)f, spf = (float)sp;
   for (int k = 0; k < 6; k++) {
-    const int j = k - 2;        /* tap at fl + j, distance d = f - j */
-    const double d = f - j;
-    /* sin(pi (f - j)) = (-1)^j sin(pi f); sin(pi (f - j)/3) by angle subtraction */
-    const double sj = (j & 1) ? -sp : sp;
-    double cj, sn;
-    switch (j) {
-      case -2: cj = -0.5, sn = -sq3; break;
-      case -1: cj = 0.5, sn = -sq3; break;
-      case 0: cj = 1.0, sn = 0.0; break;
-      case 1: cj = 0.5, sn = sq3; break;
-      case 2: cj = -0.5, sn = sq3; break;
-      default: cj = -1.0, sn = 0.0; break;
-    }
-    const double s3j = s3 * cj - c3 * sn; /* sin(pi f/3 - pi j/3) */
-    w[k] = (float)(3.0 * sj * s3j / (M_PI * M_PI * d * d));
+    const float d = ff - (float)(k - 2);
+    const float sj = (k & 1) ? -spf : spf; /* (-1)^j with j = k - 2 */
+    w[k] = k3 * sj * (float)sn[k] / (d * d);
   }
 }
 
@@ -75,12 +79,28 @@ sd_status sd_resample_lanczos3(const float *image, const float *weight, const ui
   if ((int64_t)nx * ny > INT32_MAX || (int64_t)nx_in * ny_in > INT32_MAX) return SD_ERR_ARG;
   sd_status status = SD_OK;
   /* per output row: the map and its y-derivative interpolated at every grid column */
-  double *col = malloc(sizeof(double) * 4 * (size_t)gnx);
-  if (col == NULL) {
+  /* per row: the map at every grid column (+ one extrapolated node each side), 4 quantities;
+   * per output column: its grid cell and Catmull-Rom weights */
+  double *col = malloc(sizeof(double) * 4 * (size_t)(gnx + 2));
+  int32_t *cell = malloc(sizeof(int32_t) * (size_t)nx);
+  double *cw = malloc(sizeof(double) * 8 * (size_t)nx);
+  /* variance of every usable input pixel (0 marks unusable ones) */
+  const size_t nin = (size_t)nx_in * ny_in;
+  float *var = weight != NULL ? malloc(sizeof(float) * nin) : NULL;
+  if (col == NULL || cell == NULL || cw == NULL || (weight != NULL && var == NULL)) {
     status = SD_ERR_NOMEM;
     goto done;
   }
-  double *cx = col, *cy = col + gnx, *dcx = col + 2 * gnx, *dcy = col + 3 * gnx;
+  if (var != NULL)
+    for (size_t i = 0; i < nin; i++)
+      var[i] = weight[i] > 0.0f && isfinite(weight[i]) && isfinite(image[i]) ? 1.0f / weight[i] : 0.0f;
+  const int32_t ge = gnx + 2;
+  double *cx = col + 1, *cy = col + ge + 1, *dcx = col + 2 * ge + 1, *dcy = col + 3 * ge + 1;
+  for (int32_t x = 0; x < nx; x++) {
+    double tx;
+    grid_pos(x, nx, gnx, &cell[x], &tx);
+    cr_weights(tx, cw + 8 * (size_t)x, cw + 8 * (size_t)x + 4);
+  }
   /* grid units per output pixel (chain rule for the Jacobian) */
   const double gsx = nx > 1 ? (double)(gnx - 1) / (nx - 1) : 0.0;
   const double gsy = ny > 1 ? (double)(gny - 1) / (ny - 1) : 0.0;
@@ -98,19 +118,22 @@ sd_status sd_resample_lanczos3(const float *image, const float *weight, const ui
       }
       cx[i] = ax, cy[i] = ay, dcx[i] = bx * gsy, dcy[i] = by * gsy;
     }
+    /* linear extrapolation beyond the outer nodes */
+    for (double *a = col; a < col + 4 * ge; a += ge) {
+      a[0] = 2 * a[1] - a[2];
+      a[gnx + 1] = 2 * a[gnx] - a[gnx - 1];
+    }
     for (int32_t x = 0; x < nx; x++) {
       const size_t o = (size_t)y * nx + x;
-      int32_t ci;
-      double tx, wx[4], dwx[4];
-      grid_pos(x, nx, gnx, &ci, &tx);
-      cr_weights(tx, wx, dwx);
+      const int32_t ci = cell[x];
+      const double *wx = cw + 8 * (size_t)x, *dwx = wx + 4;
       double px = 0, py = 0, jxx = 0, jyx = 0, jxy = 0, jyy = 0;
       for (int k = 0; k < 4; k++) {
         const int32_t kk = ci - 1 + k;
-        const double vx = node(cx, gnx, 1, kk), vy = node(cy, gnx, 1, kk);
+        const double vx = cx[kk], vy = cy[kk];
         px += wx[k] * vx, py += wx[k] * vy;
         jxx += dwx[k] * vx, jyx += dwx[k] * vy;
-        jxy += wx[k] * node(dcx, gnx, 1, kk), jyy += wx[k] * node(dcy, gnx, 1, kk);
+        jxy += wx[k] * dcx[kk], jyy += wx[k] * dcy[kk];
       }
       const double det = fabs(gsx * jxx * jyy - gsx * jyx * jxy);
       uint16_t fl = 0;
@@ -126,37 +149,69 @@ sd_status sd_resample_lanczos3(const float *image, const float *weight, const ui
                 fl |= flags[(size_t)yy * nx_in + xx];
         }
         int32_t ix0, iy0;
-        float lx[6], ly[6];
+        float lx[8] = {0}, ly[8] = {0};
         lanczos_taps(px, &ix0, lx);
         lanczos_taps(py, &iy0, ly);
-        double sw = 0, sv = 0, svar = 0;
+        float sw = 0, sv = 0, svar = 0;
+#if SD_SIMD
+        if (ix0 >= 0 && ix0 + 8 <= nx_in && iy0 >= 0 && iy0 + 6 <= ny_in) {
+          /* interior: 8 lanes per row (the last two with zero weight), masks for unusable */
+          const v128_t kx0 = wasm_v128_load(lx), kx1 = wasm_f32x4_make(lx[4], lx[5], 0.0f, 0.0f);
+          const v128_t zero = wasm_f32x4_splat(0.0f), inf = wasm_f32x4_splat(INFINITY);
+          v128_t aw = zero, av = zero, avar = zero;
+          for (int j = 0; j < 6; j++) {
+            const v128_t vy = wasm_f32x4_splat(ly[j]);
+            const size_t r0 = (size_t)(iy0 + j) * nx_in + ix0;
+            const v128_t v0 = wasm_v128_load(image + r0), v1 = wasm_v128_load(image + r0 + 4);
+            v128_t g0, g1, q0 = zero, q1 = zero;
+            if (var != NULL) {
+              q0 = wasm_v128_load(var + r0), q1 = wasm_v128_load(var + r0 + 4);
+              g0 = wasm_f32x4_gt(q0, zero), g1 = wasm_f32x4_gt(q1, zero);
+            } else {
+              g0 = wasm_f32x4_lt(wasm_f32x4_abs(v0), inf), g1 = wasm_f32x4_lt(wasm_f32x4_abs(v1), inf);
+            }
+            const v128_t k0 = wasm_v128_and(wasm_f32x4_mul(kx0, vy), g0);
+            const v128_t k1 = wasm_v128_and(wasm_f32x4_mul(kx1, vy), g1);
+            aw = wasm_f32x4_add(aw, wasm_f32x4_add(k0, k1));
+            av = wasm_f32x4_add(av, wasm_f32x4_add(wasm_f32x4_mul(k0, wasm_v128_and(v0, g0)),
+                                                   wasm_f32x4_mul(k1, wasm_v128_and(v1, g1))));
+            avar = wasm_f32x4_add(avar, wasm_f32x4_add(wasm_f32x4_mul(k0, q0), wasm_f32x4_mul(k1, q1)));
+          }
+          sw = wasm_f32x4_extract_lane(aw, 0) + wasm_f32x4_extract_lane(aw, 1) +
+               wasm_f32x4_extract_lane(aw, 2) + wasm_f32x4_extract_lane(aw, 3);
+          sv = wasm_f32x4_extract_lane(av, 0) + wasm_f32x4_extract_lane(av, 1) +
+               wasm_f32x4_extract_lane(av, 2) + wasm_f32x4_extract_lane(av, 3);
+          svar = wasm_f32x4_extract_lane(avar, 0) + wasm_f32x4_extract_lane(avar, 1) +
+                 wasm_f32x4_extract_lane(avar, 2) + wasm_f32x4_extract_lane(avar, 3);
+        } else
+#endif
         for (int j = 0; j < 6; j++) {
           const int32_t yy = iy0 + j;
           if (yy < 0 || yy >= ny_in || ly[j] == 0.0f) continue;
           const float *row = image + (size_t)yy * nx_in;
-          const float *wrow = weight ? weight + (size_t)yy * nx_in : NULL;
+          const float *vrow = var ? var + (size_t)yy * nx_in : NULL;
           for (int i = 0; i < 6; i++) {
             const int32_t xx = ix0 + i;
             if (xx < 0 || xx >= nx_in) continue;
             const float v = row[xx];
-            if (!isfinite(v) || (wrow != NULL && !(wrow[xx] > 0.0f))) continue;
-            const double k = (double)lx[i] * ly[j];
+            if (vrow != NULL ? !(vrow[xx] > 0.0f) : !isfinite(v)) continue;
+            const float k = lx[i] * ly[j];
             sw += k, sv += k * v;
-            if (wrow != NULL) svar += k / wrow[xx];
+            if (vrow != NULL) svar += k * vrow[xx];
           }
         }
         if (sw >= 0.5) {
           const double jac = flux_conserve ? det : 1.0;
           val = (float)(sv / sw * jac);
           if (weight != NULL) {
-            double var = svar / sw;
-            if (!(var > 0)) {
+            double vout = svar / sw;
+            if (!(vout > 0)) {
               /* negative lobes over a steep variance: nearest pixel's variance */
               const int32_t xn = (int32_t)floor(px + 0.5), yn = (int32_t)floor(py + 0.5);
               const float wn = weight[(size_t)yn * nx_in + xn];
-              var = wn > 0 ? 1.0 / wn : 0.0;
+              vout = wn > 0 ? 1.0 / wn : 0.0;
             }
-            wout = var > 0 ? (float)(1.0 / (var * jac * jac)) : 0.0f;
+            wout = vout > 0 ? (float)(1.0 / (vout * jac * jac)) : 0.0f;
           } else {
             wout = (float)(1.0 / (jac * jac));
           }
@@ -169,5 +224,8 @@ sd_status sd_resample_lanczos3(const float *image, const float *weight, const ui
   }
 done:
   free(col);
+  free(cell);
+  free(cw);
+  free(var);
   return status;
 }
