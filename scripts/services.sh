@@ -148,7 +148,15 @@ pg_start() {
       die "postgres 15: initdb failed (see $LOGS/postgres-initdb.log)"
   fi
   if pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
-    say "postgres 15: already running"
+    # keep the port it was started on (line 4 of postmaster.pid), whatever is asked now
+    local running_port
+    running_port="$(sed -n 4p "$PG_DIR/data/postmaster.pid" 2>/dev/null)"
+    if [ -n "$running_port" ] && [ "$running_port" != "$PG_PORT" ]; then
+      say "postgres 15: already running on port $running_port (not $PG_PORT): using it"
+      PG_PORT="$running_port"
+    else
+      say "postgres 15: already running"
+    fi
   else
     port_free "$PG_PORT" || die "postgres 15: port $PG_PORT is taken by another process"
     say "postgres 15: starting on 127.0.0.1:$PG_PORT"
