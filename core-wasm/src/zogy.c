@@ -124,13 +124,18 @@ sd_status sd_zogy(const float *new_img, const float *ref_img, const float *var_n
       load_tile(ref_img, nx, ny, rx0, ry0, bR, px, py, 0.0f);
       sd_fft_r2c(plan, bN, Nh);
       sd_fft_r2c(plan, bR, Rh);
-      if (!load_psf(psf_n + (size_t)t * ps * ps, ps, bSn, px, py) ||
-          !load_psf(psf_r + (size_t)t * ps * ps, ps, bSr, px, py)) {
-        status = SD_ERR_ARG;
-        goto done;
+      /* PSF spectra (kept from the previous tile when its stamps are the same) */
+      const size_t pss = (size_t)ps * ps;
+      const float *stn = psf_n + (size_t)t * pss, *str = psf_r + (size_t)t * pss;
+      if (t == 0 || memcmp(stn, stn - pss, sizeof(float) * pss) != 0 ||
+          memcmp(str, str - pss, sizeof(float) * pss) != 0) {
+        if (!load_psf(stn, ps, bSn, px, py) || !load_psf(str, ps, bSr, px, py)) {
+          status = SD_ERR_ARG;
+          goto done;
+        }
+        sd_fft_r2c(plan, bSn, Pnh);
+        sd_fft_r2c(plan, bSr, Prh);
       }
-      sd_fft_r2c(plan, bSn, Pnh);
-      sd_fft_r2c(plan, bSr, Prh);
       const double sn2 = sn * sn, sr2 = sr * sr;
       const double fd = fr * fn / sqrt(sn2 * fr * fr + sr2 * fn * fn);
       const double floor2 = 1e-30 * (sn2 * fr * fr + sr2 * fn * fn);
