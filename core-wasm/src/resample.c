@@ -84,16 +84,19 @@ sd_status sd_resample_lanczos3(const float *image, const float *weight, const ui
   double *col = malloc(sizeof(double) * 4 * (size_t)(gnx + 2));
   int32_t *cell = malloc(sizeof(int32_t) * (size_t)nx);
   double *cw = malloc(sizeof(double) * 8 * (size_t)nx);
-  /* variance of every usable input pixel (0 marks unusable ones) */
+  /* variance of every usable input pixel (1 without weights; 0 marks unusable ones) and the
+   * values with unusable pixels set to 0, so that the tap sums need no branches */
   const size_t nin = (size_t)nx_in * ny_in;
-  float *var = weight != NULL ? malloc(sizeof(float) * nin) : NULL;
-  if (col == NULL || cell == NULL || cw == NULL || (weight != NULL && var == NULL)) {
+  float *var = malloc(sizeof(float) * nin), *vm = malloc(sizeof(float) * nin);
+  if (col == NULL || cell == NULL || cw == NULL || var == NULL || vm == NULL) {
     status = SD_ERR_NOMEM;
     goto done;
   }
-  if (var != NULL)
-    for (size_t i = 0; i < nin; i++)
-      var[i] = weight[i] > 0.0f && isfinite(weight[i]) && isfinite(image[i]) ? 1.0f / weight[i] : 0.0f;
+  for (size_t i = 0; i < nin; i++) {
+    const int ok = isfinite(image[i]) && (weight == NULL || (weight[i] > 0.0f && isfinite(weight[i])));
+    var[i] = ok ? (weight != NULL ? 1.0f / weight[i] : 1.0f) : 0.0f;
+    vm[i] = ok ? image[i] : 0.0f;
+  }
   const int32_t ge = gnx + 2;
   double *cx = col + 1, *cy = col + ge + 1, *dcx = col + 2 * ge + 1, *dcy = col + 3 * ge + 1;
   for (int32_t x = 0; x < nx; x++) {
@@ -157,24 +160,18 @@ sd_status sd_resample_lanczos3(const float *image, const float *weight, const ui
         if (ix0 >= 0 && ix0 + 8 <= nx_in && iy0 >= 0 && iy0 + 6 <= ny_in) {
           /* interior: 8 lanes per row (the last two with zero weight), masks for unusable */
           const v128_t kx0 = wasm_v128_load(lx), kx1 = wasm_f32x4_make(lx[4], lx[5], 0.0f, 0.0f);
-          const v128_t zero = wasm_f32x4_splat(0.0f), inf = wasm_f32x4_splat(INFINITY);
+          const v128_t zero = wasm_f32x4_splat(0.0f);
           v128_t aw = zero, av = zero, avar = zero;
           for (int j = 0; j < 6; j++) {
             const v128_t vy = wasm_f32x4_splat(ly[j]);
             const size_t r0 = (size_t)(iy0 + j) * nx_in + ix0;
-            const v128_t v0 = wasm_v128_load(image + r0), v1 = wasm_v128_load(image + r0 + 4);
-            v128_t g0, g1, q0 = zero, q1 = zero;
-            if (var != NULL) {
-              q0 = wasm_v128_load(var + r0), q1 = wasm_v128_load(var + r0 + 4);
-              g0 = wasm_f32x4_gt(q0, zero), g1 = wasm_f32x4_gt(q1, zero);
-            } else {
-              g0 = wasm_f32x4_lt(wasm_f32x4_abs(v0), inf), g1 = wasm_f32x4_lt(wasm_f32x4_abs(v1), inf);
-            }
+            const v128_t v0 = wasm_v128_load(vm + r0), v1 = wasm_v128_load(vm + r0 + 4);
+            const v128_t q0 = wasm_v128_load(var + r0), q1 = wasm_v128_load(var + r0 + 4);
+            const v128_t g0 = wasm_f32x4_gt(q0, zero), g1 = wasm_f32x4_gt(q1, zero);
             const v128_t k0 = wasm_v128_and(wasm_f32x4_mul(kx0, vy), g0);
             const v128_t k1 = wasm_v128_and(wasm_f32x4_mul(kx1, vy), g1);
             aw = wasm_f32x4_add(aw, wasm_f32x4_add(k0, k1));
-            av = wasm_f32x4_add(av, wasm_f32x4_add(wasm_f32x4_mul(k0, wasm_v128_and(v0, g0)),
-                                                   wasm_f32x4_mul(k1, wasm_v128_and(v1, g1))));
+            av = wasm_f32x4_add(av, wasm_f32x4_add(wasm_f32x4_mul(k0, v0), wasm_f32x4_mul(k1, v1)));
             avar = wasm_f32x4_add(avar, wasm_f32x4_add(wasm_f32x4_mul(k0, q0), wasm_f32x4_mul(k1, q1)));
           }
           sw = wasm_f32x4_extract_lane(aw, 0) + wasm_f32x4_extract_lane(aw, 1) +
@@ -185,19 +182,28 @@ sd_status sd_resample_lanczos3(const float *image, const float *weight, const ui
                  wasm_f32x4_extract_lane(avar, 2) + wasm_f32x4_extract_lane(avar, 3);
         } else
 #endif
-        for (int j = 0; j < 6; j++) {
-          const int32_t yy = iy0 + j;
-          if (yy < 0 || yy >= ny_in || ly[j] == 0.0f) continue;
-          const float *row = image + (size_t)yy * nx_in;
-          const float *vrow = var ? var + (size_t)yy * nx_in : NULL;
-          for (int i = 0; i < 6; i++) {
-            const int32_t xx = ix0 + i;
-            if (xx < 0 || xx >= nx_in) continue;
-            const float v = row[xx];
-            if (vrow != NULL ? !(vrow[xx] > 0.0f) : !isfinite(v)) continue;
-            const float k = lx[i] * ly[j];
-            sw += k, sv += k * v;
-            if (vrow != NULL) svar += k * vrow[xx];
+        if (ix0 >= 0 && ix0 + 6 <= nx_in && iy0 >= 0 && iy0 + 6 <= ny_in) {
+          for (int j = 0; j < 6; j++) {
+            const float *row = vm + (size_t)(iy0 + j) * nx_in + ix0;
+            const float *vrow = var + (size_t)(iy0 + j) * nx_in + ix0;
+            float rw = 0, rv = 0, rq = 0;
+            for (int i = 0; i < 6; i++) {
+              const float g = vrow[i] > 0.0f ? lx[i] : 0.0f;
+              rw += g, rv += g * row[i], rq += g * vrow[i];
+            }
+            sw += ly[j] * rw, sv += ly[j] * rv, svar += ly[j] * rq;
+          }
+        } else {
+          for (int j = 0; j < 6; j++) {
+            const int32_t yy = iy0 + j;
+            if (yy < 0 || yy >= ny_in || ly[j] == 0.0f) continue;
+            const float *row = vm + (size_t)yy * nx_in, *vrow = var + (size_t)yy * nx_in;
+            for (int i = 0; i < 6; i++) {
+              const int32_t xx = ix0 + i;
+              if (xx < 0 || xx >= nx_in || !(vrow[xx] > 0.0f)) continue;
+              const float k = lx[i] * ly[j];
+              sw += k, sv += k * row[xx], svar += k * vrow[xx];
+            }
           }
         }
         if (sw >= 0.5) {
@@ -227,5 +233,6 @@ done:
   free(cell);
   free(cw);
   free(var);
+  free(vm);
   return status;
 }
