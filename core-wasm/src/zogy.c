@@ -191,10 +191,19 @@ sd_status sd_zogy(const float *new_img, const float *ref_img, const float *var_n
                  sizeof(float) * (size_t)(x1 - x0));
       }
       if (s == NULL && scorr == NULL && flux == NULL && flux_err == NULL) continue;
-      sd_fft_c2r(plan, Snh, bSn);
-      sd_fft_c2r(plan, Srh, bSr);
+      const int astrom = ax > 0 || ay > 0;
+      if (astrom) {
+        /* S_N and S_R separately for their gradients */
+        sd_fft_c2r(plan, Snh, bSn);
+        sd_fft_c2r(plan, Srh, bSr);
+      } else {
+        /* S = S_N - S_R in one transform (bSr = 0) */
+        for (size_t i = 0; i < 2 * ns; i++) Snh[i] -= Srh[i];
+        sd_fft_c2r(plan, Snh, bSn);
+        memset(bSr, 0, sizeof(float) * np);
+      }
       if (want_var) {
-        /* V_S_N = var_n (x) k_n^2, V_S_R = var_r (x) k_r^2 */
+        /* V_S = var_n (x) k_n^2 + var_r (x) k_r^2, summed in Fourier space */
         sd_fft_c2r(plan, Knh, bN);
         sd_fft_c2r(plan, Krh, bR);
         for (size_t i = 0; i < np; i++) bN[i] *= bN[i], bR[i] *= bR[i];
@@ -205,15 +214,13 @@ sd_status sd_zogy(const float *new_img, const float *ref_img, const float *var_n
         sd_fft_r2c(plan, bVn, Nh);
         sd_fft_r2c(plan, bVr, Rh);
         for (size_t i = 0; i < ns; i++) {
-          float a = Nh[i] * Knh[i] - Nh[ns + i] * Knh[ns + i];
-          Nh[ns + i] = Nh[i] * Knh[ns + i] + Nh[ns + i] * Knh[i];
-          Nh[i] = a;
-          a = Rh[i] * Krh[i] - Rh[ns + i] * Krh[ns + i];
-          Rh[ns + i] = Rh[i] * Krh[ns + i] + Rh[ns + i] * Krh[i];
-          Rh[i] = a;
+          const float re = Nh[i] * Knh[i] - Nh[ns + i] * Knh[ns + i] + Rh[i] * Krh[i] -
+                           Rh[ns + i] * Krh[ns + i];
+          const float im = Nh[i] * Knh[ns + i] + Nh[ns + i] * Knh[i] + Rh[i] * Krh[ns + i] +
+                           Rh[ns + i] * Krh[i];
+          Nh[i] = re, Nh[ns + i] = im;
         }
         sd_fft_c2r(plan, Nh, bVn);
-        sd_fft_c2r(plan, Rh, bVr);
       }
       const float ax2 = (float)(ax * ax), ay2 = (float)(ay * ay);
       const float vsn_c = (float)(sn2 * skn), vsr_c = (float)(sr2 * skr);
@@ -223,7 +230,7 @@ sd_status sd_zogy(const float *new_img, const float *ref_img, const float *var_n
         for (int32_t x = x0; x < x1; x++) {
           const size_t b = brow + (size_t)(x - rx0), o = (size_t)y * nx + x;
           const float sv = bSn[b] - bSr[b];
-          float vs = want_var ? fmaxf(bVn[b], 0.0f) + fmaxf(bVr[b], 0.0f) : vsn_c + vsr_c;
+          float vs = want_var ? fmaxf(bVn[b], 0.0f) : vsn_c + vsr_c;
           float va = 0.0f;
           if (ax2 > 0.0f || ay2 > 0.0f) {
             const float dnx = 0.5f * (bSn[b + 1] - bSn[b - 1]), drx = 0.5f * (bSr[b + 1] - bSr[b - 1]);
