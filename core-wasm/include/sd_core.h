@@ -456,7 +456,7 @@ sd_status sd_zogy_tiles(int32_t nx, int32_t ny, const sd_zogy_opts *opts, int32_
 /*
  * ZOGY image subtraction (Zackay, Ofek & Gal-Yam 2016) on overlapping tiles. new_img N and
  * ref R: aligned, background-subtracted, nx x ny. var_n, var_r: pixel variance images
- * (including source noise), or NULL. sigma_n, sigma_r: background noise per tile (ntx*nty),
+ * (including source noise), both or neither (NULL). sigma_n, sigma_r: background noise per tile (ntx*nty),
  * or NULL to take the median of sqrt(var) over the tile (then var must be given).
  * psf_n, psf_r: per tile a ps x ps stamp (ps odd), centred, normalised here to unit sum,
  * evaluated at the tile's centre. opts: sd_zogy_opts (NULL: defaults). Each tile is padded
@@ -469,7 +469,9 @@ sd_status sd_zogy_tiles(int32_t nx, int32_t ny, const sd_zogy_opts *opts, int32_
  *  flux    S / F_S: PSF flux alpha of a point source at each pixel
  *  flux_err sqrt(V_S_N + V_S_R) / F_S
  * pd: ntx*nty stamps of ps x ps (P_D per tile, unit sum) or NULL; table: ntx*nty rows of
- * SD_ZOGY_NCOL doubles or NULL.
+ * SD_ZOGY_NCOL doubles or NULL. Per tile: 4 forward FFTs (2 when the PSF stamps equal the
+ * previous tile's), 1 inverse for S (2 with an astrometric term), 1 each for D and P_D when
+ * asked, and 7 more for V_S with variance images.
  */
 sd_status sd_zogy(const float *new_img, const float *ref_img, const float *var_n,
                   const float *var_r, int32_t nx, int32_t ny, const float *sigma_n,
