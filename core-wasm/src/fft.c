@@ -24,6 +24,23 @@ typedef v128_t vf;
 #define VSUB(a, b) wasm_f32x4_sub((a), (b))
 #define VMUL(a, b) wasm_f32x4_mul((a), (b))
 #define VNEG(a) wasm_f32x4_neg(a)
+#elif defined(__GNUC__) && !defined(__wasm__) && !defined(SD_NO_SIMD)
+/* native builds: GCC/Clang vector extensions (SSE/NEON), same butterflies */
+typedef float vf __attribute__((vector_size(16)));
+#define VW 4
+static inline vf vld(const float *p) {
+  vf v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+static inline void vst(float *p, vf v) { memcpy(p, &v, sizeof(v)); }
+#define VLD(p) vld(p)
+#define VST(p, v) vst((p), (v))
+#define VSPLAT(x) ((vf){(x), (x), (x), (x)})
+#define VADD(a, b) ((a) + (b))
+#define VSUB(a, b) ((a) - (b))
+#define VMUL(a, b) ((a) * (b))
+#define VNEG(a) (-(a))
 #else
 typedef float vf;
 #define VW 1
