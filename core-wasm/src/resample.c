@@ -34,37 +34,34 @@ static void grid_pos(int32_t c, int32_t n, int32_t gn, int32_t *cell, double *t)
   *t = g - i;
 }
 
-/* sin and cos of a in [0, 1.05] by Taylor series (errors < 1e-9). */
-static inline void sincos_small(double a, double *s, double *c) {
-  const double a2 = a * a;
-  *s = a * (1.0 + a2 * (-1.0 / 6 + a2 * (1.0 / 120 + a2 * (-1.0 / 5040 + a2 * (1.0 / 362880 +
-       a2 * (-1.0 / 39916800 + a2 * (1.0 / 6227020800.0)))))));
-  *c = 1.0 + a2 * (-0.5 + a2 * (1.0 / 24 + a2 * (-1.0 / 720 + a2 * (1.0 / 40320 +
-       a2 * (-1.0 / 3628800 + a2 * (1.0 / 479001600.0))))));
+/* sin and cos of a in [0, 1.05] by Taylor series in float (errors < 1e-7). */
+static inline void sincos_small(float a, float *s, float *c) {
+  const float a2 = a * a;
+  *s = a * (1.0f + a2 * (-1.0f / 6 + a2 * (1.0f / 120 + a2 * (-1.0f / 5040 + a2 * (1.0f / 362880)))));
+  *c = 1.0f + a2 * (-0.5f + a2 * (1.0f / 24 + a2 * (-1.0f / 720 + a2 * (1.0f / 40320 +
+       a2 * (-1.0f / 3628800)))));
 }
 
 /* Lanczos-3 weights of the 6 taps floor(p) - 2 .. floor(p) + 3 around position p. */
 static void lanczos_taps(double p, int32_t *i0, float *w) {
   const int32_t fl = (int32_t)floor(p);
-  const double f = p - fl;
+  const float f = (float)(p - fl);
   *i0 = fl - 2;
-  if (f < 1e-7) {
+  if (f < 1e-6f) {
     for (int k = 0; k < 6; k++) w[k] = k == 2 ? 1.0f : 0.0f;
     return;
   }
-  double s3, c3;
-  sincos_small(M_PI * f / 3.0, &s3, &c3);
-  const double sp = s3 * (3.0 - 4.0 * s3 * s3); /* sin(3a) */
-  const double sq3 = 0.86602540378443865;
+  float s3, c3;
+  sincos_small((float)M_PI * f / 3.0f, &s3, &c3);
+  const float sp = s3 * (3.0f - 4.0f * s3 * s3); /* sin(pi f) = sin(3a) */
+  const float h = 0.86602540378443865f * c3, k3 = (float)(3.0 / (M_PI * M_PI));
   /* d = f - j for j = -2 .. 3; sin(pi d) = (-1)^j sin(pi f);
    * sin(pi d / 3) = sin(a - pi j / 3) with a = pi f / 3 */
-  const double sn[6] = {s3 * -0.5 + c3 * sq3, s3 * 0.5 + c3 * sq3, s3,
-                        s3 * 0.5 - c3 * sq3,  s3 * -0.5 - c3 * sq3, -s3};
-  const float k3 = (float)(3.0 / (M_PI * M_PI)), ff = (float)f, spf = (float)sp;
+  const float sn[6] = {-0.5f * s3 + h, 0.5f * s3 + h, s3, 0.5f * s3 - h, -0.5f * s3 - h, -s3};
   for (int k = 0; k < 6; k++) {
-    const float d = ff - (float)(k - 2);
-    const float sj = (k & 1) ? -spf : spf; /* (-1)^j with j = k - 2 */
-    w[k] = k3 * sj * (float)sn[k] / (d * d);
+    const float d = f - (float)(k - 2);
+    const float sj = (k & 1) ? -sp : sp; /* (-1)^j with j = k - 2 */
+    w[k] = k3 * sj * sn[k] / (d * d);
   }
 }
 
