@@ -418,6 +418,39 @@ static void axpy(float *restrict acc, const float *restrict src, float k, int32_
   for (; i < n; i++) acc[i] += k * src[i];
 }
 
+#if SD_SIMD
+/* o[x] += sum_{v,u} k(u, v) img[y - v][x - u] for x in [x0, x1), every tap inside the image:
+ * 8 outputs accumulated in registers over all taps. */
+static void conv_taps_row(float *o, const float *img, int32_t nx, int32_t y, int32_t x0,
+                          int32_t x1, const float *k, int32_t hw) {
+  const int32_t kw = 2 * hw + 1;
+  int32_t x = x0;
+  for (; x + 8 <= x1; x += 8) {
+    v128_t a0 = wasm_v128_load(o + x), a1 = wasm_v128_load(o + x + 4);
+    for (int32_t v = -hw; v <= hw; v++) {
+      const float *row = img + (size_t)(y - v) * nx + x + hw;
+      const float *kr = k + (size_t)(v + hw) * kw;
+      for (int32_t t = 0; t < kw; t++) {
+        /* tap u = t - hw reads row[x - u] = (row - t)[...] */
+        const v128_t vk = wasm_f32x4_splat(kr[t]);
+        const float *p = row - t;
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(vk, wasm_v128_load(p)));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(vk, wasm_v128_load(p + 4)));
+      }
+    }
+    wasm_v128_store(o + x, a0);
+    wasm_v128_store(o + x + 4, a1);
+  }
+  for (; x < x1; x++) {
+    float a = o[x];
+    for (int32_t v = -hw; v <= hw; v++)
+      for (int32_t u = -hw; u <= hw; u++)
+        a += k[(size_t)(v + hw) * kw + (u + hw)] * img[(size_t)(y - v) * nx + (x - u)];
+    o[x] = a;
+  }
+}
+#endif
+
 sd_status sd_al_convolve(const float *ref_img, const float *var_ref, int32_t nx, int32_t ny,
                          const sd_al_opts *opts, const double *coeffs, int32_t ncoeff, float *out,
                          float *out_var) {
@@ -463,6 +496,13 @@ sd_status sd_al_convolve(const float *ref_img, const float *var_ref, int32_t nx,
           for (int32_t xx = bx; xx < x1; xx++) o[xx] = 0.0f;
         }
         if (out_var) memset(out_var + (size_t)yy * nx + bx, 0, sizeof(float) * (size_t)(x1 - bx));
+#if SD_SIMD
+        if (yy - hw >= 0 && yy + hw < ny && bx - hw >= 0 && x1 - 1 + hw < nx) {
+          conv_taps_row(o, clean, nx, yy, bx, x1, k, hw);
+          if (out_var && var_ref) conv_taps_row(out_var + (size_t)yy * nx, var_ref, nx, yy, bx, x1, k2, hw);
+          continue;
+        }
+#endif
         for (int32_t v = -hw; v <= hw; v++) {
           const int32_t sy = yy - v;
           if (sy < 0 || sy >= ny) continue;
