@@ -124,17 +124,33 @@ static double dot(const float *a, const float *b, int32_t n) {
   double s = 0.0;
   int32_t i = 0;
 #if SD_SIMD
-  v128_t acc0 = wasm_f64x2_splat(0.0), acc1 = acc0;
-  for (; i + 4 <= n; i += 4) {
+  v128_t acc0 = wasm_f64x2_splat(0.0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+  for (; i + 8 <= n; i += 8) {
     const v128_t va = wasm_v128_load(a + i), vb = wasm_v128_load(b + i);
+    const v128_t vc = wasm_v128_load(a + i + 4), vd = wasm_v128_load(b + i + 4);
     const v128_t ha = wasm_i32x4_shuffle(va, va, 2, 3, 0, 1), hb = wasm_i32x4_shuffle(vb, vb, 2, 3, 0, 1);
+    const v128_t hc = wasm_i32x4_shuffle(vc, vc, 2, 3, 0, 1), hd = wasm_i32x4_shuffle(vd, vd, 2, 3, 0, 1);
     acc0 = wasm_f64x2_add(acc0, wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(va),
                                                wasm_f64x2_promote_low_f32x4(vb)));
     acc1 = wasm_f64x2_add(acc1, wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(ha),
                                                wasm_f64x2_promote_low_f32x4(hb)));
+    acc2 = wasm_f64x2_add(acc2, wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(vc),
+                                               wasm_f64x2_promote_low_f32x4(vd)));
+    acc3 = wasm_f64x2_add(acc3, wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(hc),
+                                               wasm_f64x2_promote_low_f32x4(hd)));
   }
-  acc0 = wasm_f64x2_add(acc0, acc1);
+  acc0 = wasm_f64x2_add(wasm_f64x2_add(acc0, acc1), wasm_f64x2_add(acc2, acc3));
   s = wasm_f64x2_extract_lane(acc0, 0) + wasm_f64x2_extract_lane(acc0, 1);
+#else
+  /* four independent sums, so the additions pipeline */
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += (double)a[i] * b[i];
+    s1 += (double)a[i + 1] * b[i + 1];
+    s2 += (double)a[i + 2] * b[i + 2];
+    s3 += (double)a[i + 3] * b[i + 3];
+  }
+  s = (s0 + s1) + (s2 + s3);
 #endif
   for (; i < n; i++) s += (double)a[i] * b[i];
   return s;
@@ -204,6 +220,18 @@ done:
   return st;
 }
 
+/* acc[i] += k * src[i], i < n. */
+static void axpy(float *restrict acc, const float *restrict src, float k, int32_t n) {
+  int32_t i = 0;
+#if SD_SIMD
+  const v128_t vk = wasm_f32x4_splat(k);
+  for (; i + 4 <= n; i += 4)
+    wasm_v128_store(acc + i, wasm_f32x4_add(wasm_v128_load(acc + i),
+                                            wasm_f32x4_mul(vk, wasm_v128_load(src + i))));
+#endif
+  for (; i < n; i++) acc[i] += k * src[i];
+}
+
 sd_status sd_al_fit(const float *new_img, const float *ref_img, const float *var_new, int32_t nx,
                     int32_t ny, const double *x, const double *y, int32_t n,
                     const sd_al_opts *opts, double *coeffs, int32_t ncoeff, double *info) {
@@ -229,9 +257,10 @@ sd_status sd_al_fit(const float *new_img, const float *ref_img, const float *var
   double *A = malloc(sizeof(double) * (size_t)c.nu * c.nu), *rhs = malloc(sizeof(double) * c.nu);
   double *al = malloc(sizeof(double) * (size_t)nm);
   float *wcb = malloc(sizeof(float) * (size_t)nb * sw * sw);
+  float *region = malloc(sizeof(float) * (size_t)th * th);
   float *wq = malloc(sizeof(float) * (size_t)sw * sw), *wn = malloc(sizeof(float) * (size_t)sw * sw);
   if (!f || !bi || !norm || !tconv || !cb || !ms || !pos || !keep || !chi || !A || !rhs || !al ||
-      !wcb || !wq || !wn) {
+      !wcb || !wq || !wn || !region) {
     st = SD_ERR_NOMEM;
     goto done;
   }
@@ -244,34 +273,31 @@ sd_status sd_al_fit(const float *new_img, const float *ref_img, const float *var
     const int32_t xc = (int32_t)floor(x[s] + 0.5), yc = (int32_t)floor(y[s] + 0.5);
     const int32_t m = c.sh + c.hw;
     if (xc - m < 0 || yc - m < 0 || xc + m >= nx || yc + m >= ny) continue;
-    /* row convolutions of ref: tconv[r][ty][sx], rows yc - m .. yc + m, columns of the stamp */
+    /* the ref region the stamp needs, non-finite values as 0: th rows of th columns */
+    for (int32_t ty = 0; ty < th; ty++) {
+      const float *row = ref_img + (size_t)(yc - m + ty) * nx + (xc - m);
+      float *dst = region + (size_t)ty * th;
+      for (int32_t i = 0; i < th; i++) dst[i] = isfinite(row[i]) ? row[i] : 0.0f;
+    }
+    /* row convolutions: tconv[r][ty][sx] = sum_u f_r(u) ref[ty][sx + hw - u] (contiguous in sx) */
     for (int32_t r = 0; r < nr; r++) {
       const float *fr = f + (size_t)r * kw;
       for (int32_t ty = 0; ty < th; ty++) {
-        const float *row = ref_img + (size_t)(yc - m + ty) * nx;
+        const float *row = region + (size_t)ty * th + c.hw;
         float *out = tconv + ((size_t)r * th + ty) * sw;
-        for (int32_t sx = 0; sx < sw; sx++) {
-          const int32_t xx = xc - c.sh + sx;
-          float a = 0.0f;
-          for (int32_t u = -c.hw; u <= c.hw; u++) {
-            const float v = row[xx - u];
-            if (isfinite(v)) a += fr[u + c.hw] * v;
-          }
-          out[sx] = a;
-        }
+        memset(out, 0, sizeof(float) * (size_t)sw);
+        for (int32_t u = -c.hw; u <= c.hw; u++) axpy(out, row - u, fr[u + c.hw], sw);
       }
     }
+    /* column convolutions: c_b[sy][sx] = norm_b sum_v f_j(v) tconv[i][sy + hw - v][sx] */
     for (int32_t b = 0; b < nb; b++) {
       const float *fy = f + (size_t)bi[nb + b] * kw;
       const float *tc = tconv + (size_t)bi[b] * th * sw;
       float *o = cb + (size_t)b * sw * sw;
+      memset(o, 0, sizeof(float) * (size_t)sw * sw);
       for (int32_t sy = 0; sy < sw; sy++)
-        for (int32_t sx = 0; sx < sw; sx++) {
-          float a = 0.0f;
-          /* output row sy sits at ty = sy + hw; tap v reads row ty - v */
-          for (int32_t v = -c.hw; v <= c.hw; v++) a += fy[v + c.hw] * tc[(size_t)(sy + c.hw - v) * sw + sx];
-          o[(size_t)sy * sw + sx] = (float)(a * norm[b]);
-        }
+        for (int32_t v = -c.hw; v <= c.hw; v++)
+          axpy(o + (size_t)sy * sw, tc + (size_t)(sy + c.hw - v) * sw, (float)(fy[v + c.hw] * norm[b]), sw);
     }
     double *M = ms + (size_t)ns * per, *v = M + (size_t)nm * nm;
     memset(M, 0, sizeof(double) * per);
@@ -402,20 +428,8 @@ sd_status sd_al_fit(const float *new_img, const float *ref_img, const float *var
   }
 done:
   free(f), free(bi), free(norm), free(tconv), free(cb), free(ms), free(pos), free(keep);
-  free(chi), free(A), free(rhs), free(al), free(wcb), free(wq), free(wn);
+  free(chi), free(A), free(rhs), free(al), free(wcb), free(wq), free(wn), free(region);
   return st;
-}
-
-/* acc[i] += k * src[i], i < n. */
-static void axpy(float *restrict acc, const float *restrict src, float k, int32_t n) {
-  int32_t i = 0;
-#if SD_SIMD
-  const v128_t vk = wasm_f32x4_splat(k);
-  for (; i + 4 <= n; i += 4)
-    wasm_v128_store(acc + i, wasm_f32x4_add(wasm_v128_load(acc + i),
-                                            wasm_f32x4_mul(vk, wasm_v128_load(src + i))));
-#endif
-  for (; i < n; i++) acc[i] += k * src[i];
 }
 
 #if SD_SIMD
