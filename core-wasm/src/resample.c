@@ -65,6 +65,41 @@ static void lanczos_taps(double p, int32_t *i0, float *w) {
   }
 }
 
+#define LZ_BINS 1024
+
+/* Lanczos-3 weights at fractional offsets b / LZ_BINS, b = 0 .. LZ_BINS, 8 floats per bin
+ * (6 taps, 2 zeros). */
+static void lanczos_table(float *tab) {
+  for (int32_t b = 0; b <= LZ_BINS; b++) {
+    int32_t i0;
+    float w[6];
+    lanczos_taps(2.0 + (double)b / LZ_BINS, &i0, w);
+    if (b == LZ_BINS) { /* f = 1: the taps of the next integer, shifted by one */
+      for (int k = 0; k < 6; k++) w[k] = k == 3 ? 1.0f : 0.0f;
+    }
+    for (int k = 0; k < 8; k++) tab[8 * b + k] = k < 6 ? w[k] : 0.0f;
+  }
+}
+
+/* Weights of the 6 taps floor(p) - 2 .. floor(p) + 3 by linear interpolation in the table. */
+static inline void lanczos_lookup(const float *tab, double p, int32_t *i0, float *w) {
+  const double fl = floor(p);
+  *i0 = (int32_t)fl - 2;
+  const float t = (float)(p - fl) * LZ_BINS;
+  int32_t b = (int32_t)t;
+  if (b >= LZ_BINS) b = LZ_BINS - 1;
+  const float fr = t - (float)b;
+  const float *a = tab + 8 * (size_t)b, *c = a + 8;
+#if SD_SIMD
+  const v128_t vf = wasm_f32x4_splat(fr);
+  const v128_t a0 = wasm_v128_load(a), a1 = wasm_v128_load(a + 4);
+  wasm_v128_store(w, wasm_f32x4_add(a0, wasm_f32x4_mul(vf, wasm_f32x4_sub(wasm_v128_load(c), a0))));
+  wasm_v128_store(w + 4, wasm_f32x4_add(a1, wasm_f32x4_mul(vf, wasm_f32x4_sub(wasm_v128_load(c + 4), a1))));
+#else
+  for (int k = 0; k < 8; k++) w[k] = a[k] + fr * (c[k] - a[k]);
+#endif
+}
+
 sd_status sd_resample_lanczos3(const float *image, const float *weight, const uint16_t *flags,
                                int32_t nx_in, int32_t ny_in, const double *grid_x,
                                const double *grid_y, int32_t gnx, int32_t gny, int32_t nx,
@@ -85,10 +120,12 @@ sd_status sd_resample_lanczos3(const float *image, const float *weight, const ui
    * values with unusable pixels set to 0, so that the tap sums need no branches */
   const size_t nin = (size_t)nx_in * ny_in;
   float *var = malloc(sizeof(float) * nin), *vm = malloc(sizeof(float) * nin);
-  if (col == NULL || cell == NULL || cw == NULL || var == NULL || vm == NULL) {
+  float *tab = malloc(sizeof(float) * 8 * (LZ_BINS + 1));
+  if (col == NULL || cell == NULL || cw == NULL || var == NULL || vm == NULL || tab == NULL) {
     status = SD_ERR_NOMEM;
     goto done;
   }
+  lanczos_table(tab);
   for (size_t i = 0; i < nin; i++) {
     const int ok = isfinite(image[i]) && (weight == NULL || (weight[i] > 0.0f && isfinite(weight[i])));
     var[i] = ok ? (weight != NULL ? 1.0f / weight[i] : 1.0f) : 0.0f;
@@ -150,8 +187,8 @@ sd_status sd_resample_lanczos3(const float *image, const float *weight, const ui
         }
         int32_t ix0, iy0;
         float lx[8] = {0}, ly[8] = {0};
-        lanczos_taps(px, &ix0, lx);
-        lanczos_taps(py, &iy0, ly);
+        lanczos_lookup(tab, px, &ix0, lx);
+        lanczos_lookup(tab, py, &iy0, ly);
         float sw = 0, sv = 0, svar = 0;
 #if SD_SIMD
         if (ix0 >= 0 && ix0 + 8 <= nx_in && iy0 >= 0 && iy0 + 6 <= ny_in) {
@@ -231,5 +268,6 @@ done:
   free(cw);
   free(var);
   free(vm);
+  free(tab);
   return status;
 }
