@@ -13,7 +13,7 @@ import type { Db } from "./db.ts";
  */
 export const HEALPIX_ORDER = 12;
 
-/** The tables sql/0001_schema.sql creates (plus `schema_migrations`, made by the migrator). */
+/** The tables the migrations in sql/ create (plus `schema_migrations`, made by the migrator). */
 export const TABLES: readonly string[] = Object.freeze([
   "code_versions",
   "provenances",
@@ -43,6 +43,9 @@ export const TABLES: readonly string[] = Object.freeze([
   "catalog_excerpts",
   "calibrator_files",
   "reports",
+  "queue_messages",
+  "header_summaries",
+  "jobs",
   "schema_migrations",
 ]);
 
