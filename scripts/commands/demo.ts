@@ -183,7 +183,8 @@ export async function demo(base: Config, _args: string[]): Promise<number> {
     console.log(
       `products: ${DEMO_DIR}/store/ (e.g. ${rows[0]?.image_key}); database: ${DEMO_DIR}/db`,
     );
-    const ok = rows.length === SIM.nCcd && stats.dead_lettered === 0 && stats.released === 0;
+    const ok = rows.length === SIM.nCcd &&
+      stats.dead_lettered + stats.released + stats.failed === 0;
     return ok ? 0 : 1;
   } finally {
     await services.close();

@@ -153,7 +153,7 @@ Deno.test("runWorker stops when aborted: the message in hand finishes, the rest 
     waitSeconds: 0,
   });
   assert.equal(handled, 1);
-  assert.deepEqual(stats, { acked: 1, dead_lettered: 0, released: 0 });
+  assert.deepEqual(stats, { acked: 1, dead_lettered: 0, released: 0, failed: 0 });
   const left = await queue.receive({ max: 10 });
   assert.equal(left.length, 3, "two released originals and one next message, all visible at once");
 });
@@ -177,4 +177,31 @@ Deno.test("handleSqsBatch reports only the records to retry", async () => {
   }, options);
   assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: "m2" }]);
   assert.equal(await queue.depth(), 2, "next messages of the two successes were sent");
+});
+
+Deno.test("runWorker keeps going when the platform fails mid-dispatch", async () => {
+  const { queue, lines, options } = setup(ok);
+  let reportCalls = 0;
+  const flaky = {
+    ...options,
+    reports: () => {
+      reportCalls++;
+      return reportCalls === 1
+        ? Promise.reject(new Error("database unreachable"))
+        : Promise.resolve();
+    },
+  };
+  await queue.send(formatMessage(message));
+  await queue.send(formatMessage({ ...message, section_id: "N5" }));
+  const stats = await runWorker({
+    ...flaky,
+    signal: new AbortController().signal,
+    untilEmpty: true,
+    waitSeconds: 0,
+  });
+  assert.equal(stats.failed, 1);
+  assert.ok(stats.acked >= 1, "the worker went on to the next message");
+  assert.ok(
+    lines.some((l) => /dispatch failed: Error: database unreachable/.test(String(l.message))),
+  );
 });

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { describeError } from "../errors.ts";
 import type { Queue } from "../queue/queue.ts";
 import { dispatch, type DispatchOptions, type Disposition } from "./dispatch.ts";
 
@@ -20,12 +21,12 @@ export interface WorkerOptions extends DispatchOptions {
   untilEmpty?: boolean;
 }
 
-/** Counts of what a worker did. */
-export type WorkerStats = Record<Disposition, number>;
+/** Counts of what a worker did; `failed`: dispatches the platform could not complete. */
+export type WorkerStats = Record<Disposition | "failed", number>;
 
 /** Runs the loop until the signal aborts (or the queue is empty, with `untilEmpty`). */
 export async function runWorker(options: WorkerOptions): Promise<WorkerStats> {
-  const stats: WorkerStats = { acked: 0, dead_lettered: 0, released: 0 };
+  const stats: WorkerStats = { acked: 0, dead_lettered: 0, released: 0, failed: 0 };
   const queue: Queue = options.queue;
   const waitSeconds = options.untilEmpty ? 0 : options.waitSeconds ?? 10;
   while (!options.signal.aborted) {
@@ -42,7 +43,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStats> {
         });
         break;
       }
-      stats[await dispatch(batch[i], options)]++;
+      try {
+        stats[await dispatch(batch[i], options)]++;
+      } catch (err) {
+        // the platform itself failed (e.g. the database went away while reporting):
+        // keep polling; the message comes back when its visibility timeout ends
+        options.log.error(`dispatch failed: ${describeError(err)}`, { message_id: batch[i].id });
+        stats.failed++;
+      }
     }
   }
   return stats;
