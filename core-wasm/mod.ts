@@ -26,3 +26,4 @@ export * from "./fft.ts";
 export * from "./convolve.ts";
 export * from "./resample.ts";
 export * from "./subtract.ts";
+export * from "./coadd.ts";

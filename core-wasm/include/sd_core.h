@@ -701,4 +701,24 @@ sd_status sd_combine_clipped(const float *cube, int32_t n, int32_t npix, const f
                              float kappa, int32_t max_iter, float *out, float *out_err,
                              uint16_t *nused);
 
+/* ---- coaddition ---- */
+
+/* Per-pixel inverse-variance weighted mean of n aligned images of npix pixels with sigma
+ * clipping (cube, wcube, fcube frame-major; n <= 1024). Frame k's values are multiplied by
+ * scales[k] (NULL: 1) and its weights divided by scales[k]^2 (flux scaling to a common zero
+ * point). A value is used when its weight is > 0, both are finite and (flags & flag_mask)
+ * is 0 (fcube NULL: no flags). With >= 3 usable values, a value is rejected when
+ * |v - c| > kappa [3.5] x sqrt(var), first with c the median and var = 1/w + (frac c)^2,
+ * then up to max_iter [3] times with c the weighted mean of the kept values and var the
+ * variance of v - c (1/w - 1/W kept, 1/w + 1/W rejected) + (frac c)^2 (rejected values can
+ * return); frac [0.3] allows for PSF and registration differences on bright sources. If
+ * every value is rejected, the one nearest the median is kept.
+ * out = sum(w v) / sum(w) and out_w = sum(w) over the kept values, out_flags (NULL allowed)
+ * 0 and nused (NULL allowed) their number; a pixel with no usable value gets out = 0,
+ * out_w = 0 and out_flags = the OR of its flags in every frame. */
+sd_status sd_coadd_clipped(const float *cube, const float *wcube, const uint16_t *fcube,
+                           int32_t n, int32_t npix, const float *scales, uint16_t flag_mask,
+                           float kappa, float frac, int32_t max_iter, float *out, float *out_w,
+                           uint16_t *out_flags, uint16_t *nused);
+
 #endif /* SD_CORE_H */
