@@ -314,28 +314,34 @@ export interface Difference {
 }
 
 /**
- * Alard-Lupton subtraction: fits the kernel (see {@linkcode alardLuptonFit}), convolves the
- * reference, and returns new - (K (x) ref + background) with the weight
- * 1 / (var_new + K^2 (x) var_ref) (unit variances where not given).
+ * Alard-Lupton subtraction. With `convolve: "ref"` (the default; the reference has the
+ * narrower PSF) it fits new ~ K (x) ref + B (see {@linkcode alardLuptonFit}) and returns
+ * new - (K (x) ref + B) with weight 1 / (var_new + K^2 (x) var_ref); with `convolve: "new"`
+ * (the new image is sharper) it fits ref ~ K (x) new + B and returns (K (x) new + B) - ref with
+ * weight 1 / (K^2 (x) var_new + var_ref). Unit variances where none are given.
  */
 export function alardLupton(
   newImage: SubtractionImage,
   refImage: SubtractionImage,
   x: ArrayLike<number>,
   y: ArrayLike<number>,
-  options: AlardLuptonOptions = {},
+  options: AlardLuptonOptions & {
+    /** Which image is convolved: the one with the narrower PSF. @default "ref" */
+    convolve?: "ref" | "new";
+  } = {},
 ): Difference & { fit: AlardLuptonFit } {
-  const fit = alardLuptonFit(newImage, refImage, x, y, options);
+  const swap = options.convolve === "new";
+  const sharp = swap ? newImage : refImage, broad = swap ? refImage : newImage;
+  const fit = alardLuptonFit(broad, sharp, x, y, options);
   const { width, height } = newImage;
   const n = width * height;
   const core = getCore(options.variant);
   return core.scope((s) => {
     const conv = s.f32(n), cvar = s.f32(n), diff = s.f32(n), w = s.f32(n);
-    const varRef = refImage.variance ?? new Float32Array(n).fill(1);
     core.call(
       "sd_al_convolve",
-      s.copyIn(refImage.data),
-      s.copyIn(varRef),
+      s.copyIn(sharp.data),
+      s.copyIn(sharp.variance ?? new Float32Array(n).fill(1)),
       width,
       height,
       s.copyIn(alOpts(options)),
@@ -344,27 +350,30 @@ export function alardLupton(
       conv,
       cvar,
     );
-    // weights of the two terms: 1 / var_new and 1 / (K^2 (x) var_ref)
-    const vn = newImage.variance;
-    const wn = new Float32Array(n), wr = s.readF32(cvar, n);
+    // weights of the two terms: 1 / var(broad) and 1 / (K^2 (x) var(sharp))
+    const vb = broad.variance;
+    const wb = new Float32Array(n), wc = s.readF32(cvar, n);
     for (let i = 0; i < n; i++) {
-      const v = vn ? vn[i] : 1;
-      wn[i] = v > 0 ? 1 / v : 0;
-      wr[i] = wr[i] > 0 ? 1 / wr[i] : 0;
+      const v = vb ? vb[i] : 1;
+      wb[i] = v > 0 ? 1 / v : 0;
+      wc[i] = wc[i] > 0 ? 1 / wc[i] : 0;
     }
+    // new - ref either way: broad - conv, or conv - broad (scale -1 and a sign flip)
     core.call(
       "sd_subtract_naive",
-      s.copyIn(newImage.data),
-      s.copyIn(wn),
+      s.copyIn(broad.data),
+      s.copyIn(wb),
       conv,
-      s.copyIn(wr),
+      s.copyIn(wc),
       width,
       height,
       1,
       diff,
       w,
     );
-    return { diff: s.readF32(diff, n), weight: s.readF32(w, n), fit };
+    const d = s.readF32(diff, n);
+    if (swap) { for (let i = 0; i < n; i++) d[i] = -d[i]; }
+    return { diff: d, weight: s.readF32(w, n), fit };
   });
 }
 

@@ -96,6 +96,50 @@ for (const variant of ["simd", "scalar"] as const) {
     assert.ok(Math.abs(Math.sqrt(s2 / cnt) - 1) < 0.05, `pull std ${Math.sqrt(s2 / cnt)}`);
   });
 
+  Deno.test(`alardLupton convolves the new image when it is the sharper one (${variant})`, () => {
+    const width = 200, height = 180, sn = 1, sr = 3;
+    const rng = new Rng(6);
+    const n = new Float32Array(width * height), r = new Float32Array(width * height);
+    const xs: number[] = [], ys: number[] = [];
+    for (let k = 0; k < 60; k++) {
+      const x = 20 + rng.uniform() * (width - 40), y = 20 + rng.uniform() * (height - 40);
+      const f = 4000 * 10 ** rng.uniform();
+      xs.push(x);
+      ys.push(y);
+      addGaussian(n, width, height, x, y, 1.5, f);
+      addGaussian(r, width, height, x, y, Math.hypot(1.5, 1.2), f);
+    }
+    // a transient of 3000 in the new image only
+    addGaussian(n, width, height, 100.3, 90.6, 1.5, 3000);
+    for (let i = 0; i < n.length; i++) {
+      n[i] += sn * rng.normal();
+      r[i] += 5 + sr * rng.normal();
+    }
+    const variance = (v: number) => new Float32Array(width * height).fill(v * v);
+    const res = alardLupton(
+      { data: n, width, height, variance: variance(sn) },
+      { data: r, width, height, variance: variance(sr) },
+      xs,
+      ys,
+      { sigma: 1.2, halfWidth: 7, convolve: "new", variant },
+    );
+    assert.ok(Math.abs(res.fit.kernelSum - 1) < 0.01, `kernel sum ${res.fit.kernelSum}`);
+    // the transient is positive in new - ref, with its flux (kernel sum 1) near its position
+    let sum = 0;
+    for (let y = 80; y <= 101; y++) for (let x = 90; x <= 111; x++) sum += res.diff[y * width + x];
+    assert.ok(Math.abs(sum / 3000 - 1) < 0.1, `transient flux ${sum}`);
+    let s2 = 0, cnt = 0;
+    for (let y = 12; y < height - 12; y++) {
+      for (let x = 12; x < width - 12; x++) {
+        if (Math.hypot(x - 100, y - 90) < 15) continue;
+        const i = y * width + x;
+        s2 += res.diff[i] ** 2 * res.weight[i];
+        cnt++;
+      }
+    }
+    assert.ok(Math.abs(Math.sqrt(s2 / cnt) - 1) < 0.05, `pull std ${Math.sqrt(s2 / cnt)}`);
+  });
+
   Deno.test(`subtractNaive subtracts and propagates weights (${variant})`, () => {
     const a = { data: new Float32Array([5, 6, 7, 8]), width: 2, height: 2 };
     const b = { data: new Float32Array([1, 1, 1, 1]), width: 2, height: 2 };
