@@ -4,10 +4,11 @@
  * {@linkcode CutoutsSource}, so a change of the cutouts file format changes only
  * this file.
  *
- * The file layout read here (until the cutting step defines its own, then adapt
- * {@linkcode readCutoutsFile}): a FITS file whose image HDUs named `NEW`, `REF`
- * and `SUB` are cubes NAXIS1 = NAXIS2 = `stamp_size`, NAXIS3 = `num_cutouts`
- * (stamp k is plane k, in source-list order), float32.
+ * The file layout read here is the Cutouts product's
+ * (functions/_shared/products/cutouts_file.ts): image HDUs named `NEW`, `REF`
+ * and `SUB` are float32 cubes NAXIS1 = NAXIS2 = `stamp_size`, NAXIS3 =
+ * `num_cutouts` (stamp k is plane k, in the order of the file's SOURCES table);
+ * the weight and flag cubes (`NEW_WEIGHT`, `NEW_FLAGS`, ...) are not read here.
  *
  * @module
  */
