@@ -16,6 +16,8 @@ import { handleAstrocal } from "./astrocal/handler.ts";
 import { astrocalStep } from "./astrocal/step.ts";
 import { handlePhotocal } from "./photocal/handler.ts";
 import { photocalStep } from "./photocal/step.ts";
+import { handleCoaddition } from "./coaddition/handler.ts";
+import { coadditionStep } from "./coaddition/step.ts";
 
 /** A step and its handler. */
 export interface StepEntry {
@@ -31,6 +33,7 @@ export const STEPS: readonly StepEntry[] = [
   { step: extractionStep, handler: handleExtraction },
   { step: astrocalStep, handler: handleAstrocal },
   { step: photocalStep, handler: handlePhotocal },
+  { step: coadditionStep, handler: handleCoaddition },
 ];
 
 /** Handlers by process name, for the dispatcher. */

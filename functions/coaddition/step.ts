@@ -74,6 +74,10 @@ export const CoadditionParams = z.object({
   map_nodes: z.number().int().min(2).default(33).describe(
     "nodes per side of the coarse grid on which the output -> input pixel map is evaluated",
   ),
+  window_days: z.number().positive().default(7).describe(
+    "a coadd asked for by position without a time range takes the images of this many days " +
+      "before its end (default end: now)",
+  ),
 }).strict();
 
 /** Parsed parameters. */
