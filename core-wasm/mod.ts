@@ -27,3 +27,4 @@ export * from "./convolve.ts";
 export * from "./resample.ts";
 export * from "./subtract.ts";
 export * from "./coadd.ts";
+export * from "./gaussfit.ts";

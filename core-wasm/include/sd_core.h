@@ -721,4 +721,35 @@ sd_status sd_coadd_clipped(const float *cube, const float *wcube, const uint16_t
                            float kappa, float frac, int32_t max_iter, float *out, float *out_w,
                            uint16_t *out_flags, uint16_t *nused);
 
+/* ---- stamp measurements ---- */
+
+/* Order of sd_gauss_fit's params and errors (SD_GFIT_NPAR doubles each). */
+#define SD_GFIT_AMP 0         /* peak amplitude above the background */
+#define SD_GFIT_X 1           /* centre, pixels (0-based, pixel centres at integers) */
+#define SD_GFIT_Y 2
+#define SD_GFIT_SIGMA_MAJOR 3 /* Gaussian sigma along the major axis, px (>= SIGMA_MINOR) */
+#define SD_GFIT_SIGMA_MINOR 4 /* Gaussian sigma along the minor axis, px */
+#define SD_GFIT_THETA 5       /* major-axis angle, radians counter-clockwise from +x, (-pi/2, pi/2] */
+#define SD_GFIT_BKG 6         /* constant background */
+#define SD_GFIT_NPAR 7
+/* Layout of sd_gauss_fit's stats (SD_GFIT_NSTAT doubles). */
+#define SD_GFIT_CHI2 0      /* sum of weight x residual^2 over the pixels used */
+#define SD_GFIT_NDOF 1      /* pixels used - 7 */
+#define SD_GFIT_NITER 2     /* Levenberg-Marquardt steps tried */
+#define SD_GFIT_CONVERGED 3 /* 1 when the relative chi^2 change fell below 1e-9, else 0 */
+#define SD_GFIT_NSTAT 4
+
+/* Weighted 2-D elliptical Gaussian fit to an nx x ny stamp by Levenberg-Marquardt:
+ * model = amp exp(-Q/2) + bkg, Q the quadratic form of the rotated widths. Pixels with
+ * weight <= 0 (weight NULL: all 1), non-finite values or (flags & flag_mask) != 0 are not
+ * used (flags NULL: none). init (NULL: estimated from the stamp: border median, peak, the
+ * area above half maximum) holds the starting params in the SD_GFIT_* order. Writes the
+ * fitted params, their 1-sigma errors from the inverse normal matrix (errors NULL allowed;
+ * NaN when singular; weights taken as inverse variances) and stats (NULL allowed). Returns
+ * SD_ERR_EMPTY with fewer than 8 usable pixels; a fit that stops at max_iter [100] without
+ * converging is still SD_OK with stats[SD_GFIT_CONVERGED] = 0. */
+sd_status sd_gauss_fit(const float *img, const float *weight, const uint16_t *flags, int32_t nx,
+                       int32_t ny, uint16_t flag_mask, const double *init, int32_t max_iter,
+                       double *params, double *errors, double *stats);
+
 #endif /* SD_CORE_H */
