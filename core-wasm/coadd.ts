@@ -24,7 +24,7 @@ export interface CoaddOptions {
   /** Rejection threshold in units of each value's standard deviation. @default 3.5 */
   kappa?: number;
   /** Fraction of the pixel's value added in quadrature to the noise (PSF and registration
-   * differences on bright sources). @default 0.3 */
+   * differences on bright sources). @default 1 */
   frac?: number;
   /** Clipping iterations around the weighted mean after the pass around the median. @default 3 */
   maxIter?: number;
@@ -79,7 +79,7 @@ export function coaddClipped(frames: readonly CoaddFrame[], options: CoaddOption
       s.copyIn(Float32Array.from(frames, (f) => f.scale ?? 1)),
       options.flagMask ?? 0xffff,
       options.kappa ?? 3.5,
-      options.frac ?? 0.3,
+      options.frac ?? 1,
       options.maxIter ?? 3,
       out,
       ow,

@@ -711,7 +711,7 @@ sd_status sd_combine_clipped(const float *cube, int32_t n, int32_t npix, const f
  * |v - c| > kappa [3.5] x sqrt(var), first with c the median and var = 1/w + (frac c)^2,
  * then up to max_iter [3] times with c the weighted mean of the kept values and var the
  * variance of v - c (1/w - 1/W kept, 1/w + 1/W rejected) + (frac c)^2 (rejected values can
- * return); frac [0.3] allows for PSF and registration differences on bright sources. If
+ * return); frac [1] allows for PSF and registration differences on bright sources. If
  * every value is rejected, the one nearest the median is kept.
  * out = sum(w v) / sum(w) and out_w = sum(w) over the kept values, out_flags (NULL allowed)
  * 0 and nused (NULL allowed) their number; a pixel with no usable value gets out = 0,
