@@ -11,7 +11,11 @@
  * - the extraction message it sends runs extraction, astrocal and photocal on the
  *   coadd (image_id messages): the coadd's own photocal zero point agrees with
  *   the common zero point the coadd was scaled to (0.02 mag: fluxes preserved),
- *   and its limiting magnitude is deeper than the inputs' median.
+ *   and its limiting magnitude is deeper than the inputs' median;
+ * - a coaddition message (image_id of the coadd) under the coadd's tag finds it and
+ *   its chain; under another tag with other parameters it makes a second coadd of the
+ *   same components (same components_hash, another provenance); a coaddition message
+ *   naming no coadd is dead-lettered.
  */
 import assert from "node:assert/strict";
 import { reportSink } from "../../functions/_shared/db/reports.ts";
@@ -27,6 +31,7 @@ import { ingestObject } from "../../functions/ingest/ingest.ts";
 import { registerMasters, simScience, simSetup } from "../../functions/preprocessing/_testing.ts";
 import { HANDLERS } from "../../functions/steps.ts";
 import type { Services } from "../../functions/_shared/runtime/handler.ts";
+import { formatMessage, type StepMessage } from "../../functions/_shared/message.ts";
 
 const SKY = { seed: 3, starsPerDeg2: 150000, starSlope: 0.2 };
 const N = 4;
@@ -51,11 +56,13 @@ Deno.test({
     const config = ConfigSchema.parse({
       astrocal: { catalog: { kind: "simsky", simsky: SKY, field_radius_deg: 0.4 } },
     });
-    const work = () =>
+    const count = async (sql: string) =>
+      (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`))[0].n;
+    const work = (extra: Record<string, unknown> = {}) =>
       runWorker({
         ...services,
         handlers: HANDLERS,
-        config,
+        config: extra ? ConfigSchema.parse({ ...config, ...extra }) : config,
         log: new Logger({}, "error", () => {}),
         reports: reportSink(db),
         signal: new AbortController().signal,
@@ -150,6 +157,43 @@ Deno.test({
       const lims = zps.map((z) => Number(z.lim_mag)).sort((a, b) => a - b);
       const medLim = (lims[1] + lims[2]) / 2;
       assert.ok(Number(czp.lim_mag) > medLim + 0.4, `coadd lim mag ${czp.lim_mag} vs ${medLim}`);
+
+      // a coaddition message naming the coadd under its tag: the same coadd, nothing new
+      const message = (tag: string, extra: Partial<StepMessage> = {}): string =>
+        formatMessage({
+          v: 1,
+          step: "coaddition",
+          image_id: byIds.imageId,
+          provenance_tag: tag,
+          trace_id: "c0add0c0add0c0ad",
+          attempt: 1,
+          through_step: "photocal",
+          ...extra,
+        });
+      await services.queue.send(message("default-coadd"));
+      stats = await work();
+      assert.equal(stats.dead_lettered, 0);
+      assert.equal(await count("images WHERE type = 2"), 1);
+      assert.equal(await count("source_lists"), N + 1, "the coadd's chain was found, not redone");
+      // other critical parameters under another tag: a second coadd of the same components
+      await services.queue.send(message("alt-coadd", { through_step: "coaddition" }));
+      stats = await work({ coaddition: { kappa: 5 } });
+      assert.deepEqual(
+        await db.query("SELECT error_message FROM reports WHERE status <> 2"),
+        [],
+      );
+      assert.equal(stats.dead_lettered, 0);
+      const coadds = await db.query<{ components_hash: string; provenance_id: string }>(
+        "SELECT components_hash, provenance_id FROM images WHERE type = 2",
+      );
+      assert.equal(coadds.length, 2);
+      assert.equal(coadds[0].components_hash, coadds[1].components_hash);
+      assert.notEqual(coadds[0].provenance_id, coadds[1].provenance_id);
+      assert.equal(await count("image_coadd_components"), 2 * N);
+      // a coaddition message without a coadd is an input error
+      await services.queue.send(message("default-coadd", { image_id: crypto.randomUUID() }));
+      stats = await work();
+      assert.equal(stats.dead_lettered, 1);
     } finally {
       await db.close();
       await Deno.remove(root, { recursive: true });
