@@ -1,0 +1,326 @@
+/**
+ * The measuring step's pure computation: per-detection measurements from its
+ * new / ref / sub stamps (data, weight, flags), the difference image's PSF at the
+ * detection and the zero point. No I/O; the step handler reads the Cutouts and
+ * writes the MeasurementSet.
+ *
+ * Everything is measured on the difference stamp, multiplied by -1 for a negative
+ * detection (so a negative transient looks like a positive one):
+ *
+ * - PSF flux and error at the detection's position (core psfPhotometry, position
+ *   fixed, no background: the difference is background-free), and the
+ *   magnitude zero_point - 2.5 log10(flux) (NaN for flux <= 0);
+ * - circular aperture fluxes of radii `aperture_fwhm` x FWHM of the PSF;
+ * - detection offset: distance from the detection to the PSF fit with free position
+ *   over `offset_fit_fwhm` x FWHM (NaN, failing the cut, when that fit does not converge);
+ * - a weighted elliptical Gaussian fit (core gaussFit, started at the detection with
+ *   the PSF's width): centre offset, widths, elongation (major / minor), angle, and
+ *   the width ratio max(w / w_psf, w_psf / w) with w = sqrt(major x minor) and
+ *   w_psf the same for a Gaussian fit to the PSF;
+ * - in the "region" (within `region_fwhm` x FWHM of the detection): bad pixels (any
+ *   of new/ref/sub flagged with `flag_mask`, zero weight or non-finite); the
+ *   significant pixels, |value| > `significance` x their noise (1/sqrt(weight)):
+ *   negative fraction = negative ones / all of them, negative flux fraction = their
+ *   |flux| / the |flux| of all of them; the dipole indicator min(F+, F-) / max(F+, F-)
+ *   of the positive and negative significant fluxes (0 without either lobe; near 1
+ *   for a dipole) and the distance between the two lobes' flux-weighted centroids;
+ * - background mean and standard deviation of the usable difference pixels outside
+ *   `background_fwhm` x FWHM.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { CoreError } from "../../core-wasm/_module.ts";
+import { type GaussFit, gaussFit } from "../../core-wasm/gaussfit.ts";
+import { PhotFlags, sumCircle } from "../../core-wasm/photometry.ts";
+import { PSF_HEADER, type PsfModel, psfModelFromData, psfPhotometry } from "../../core-wasm/psf.ts";
+import type { CutVariables } from "./cuts.ts";
+import type { Cutouts } from "../_shared/products/cutouts_file.ts";
+
+/** Parameters of {@linkcode measureDetection}. */
+export const MeasureParams = z.object({
+  aperture_fwhm: z.array(z.number().positive()).min(1).default([1, 2]).describe(
+    "radii of the circular apertures, in units of the PSF FWHM",
+  ),
+  region_fwhm: z.number().positive().default(1.5).describe(
+    "radius, in PSF FWHM, of the region where bad pixels, negative pixels and dipoles are counted",
+  ),
+  significance: z.number().positive().default(2.5).describe(
+    "a pixel is significant when |value| exceeds this many times its noise",
+  ),
+  offset_fit_fwhm: z.number().positive().default(3).describe(
+    "radius, in PSF FWHM, of the free-position PSF fit that gives the detection offset",
+  ),
+  background_fwhm: z.number().positive().default(4).describe(
+    "the stamp background is measured outside this radius, in PSF FWHM",
+  ),
+  flag_mask: z.int().min(0).max(0xffff).default(0xffff).describe(
+    "pixel flag bits that make a pixel bad",
+  ),
+});
+/** Parsed measurement parameters. */
+export type MeasureParameters = z.infer<typeof MeasureParams>;
+
+/** One stamp: data, inverse-variance weights and flags, size x size row-major. */
+export interface StampPlanes {
+  data: Float32Array;
+  weight: Float32Array;
+  flags: Uint16Array;
+}
+
+/** What {@linkcode measureDetection} measures on. */
+export interface MeasureInput {
+  /** Side of the stamps (odd). */
+  size: number;
+  new: StampPlanes;
+  ref: StampPlanes;
+  sub: StampPlanes;
+  /** The detection in stamp pixels (0-based). @default the stamp centre */
+  x?: number;
+  y?: number;
+  /** The difference image's PSF at the detection: an odd square stamp centred on its middle pixel. */
+  psf: Float32Array;
+  /** Zero point of the difference image: mag = zeroPoint - 2.5 log10(flux). */
+  zeroPoint: number;
+  /** A negative detection (the reference is brighter): the difference is measured negated. @default false */
+  negative?: boolean;
+}
+
+/** The measurements of one detection (fluxes in the difference image's unit). */
+export interface Measurement {
+  fluxPsf: number;
+  fluxPsfErr: number;
+  magPsf: number;
+  magPsfErr: number;
+  /** Aperture radii, px. */
+  aperRadii: number[];
+  fluxApertures: number[];
+  fluxAperturesErr: number[];
+  /** PSF-fitted position (stamp px) and its distance to the detection. */
+  psfX: number;
+  psfY: number;
+  detectionOffset: number;
+  /** Gaussian-fit centre minus the detection, px. */
+  gaussOffsetX: number;
+  gaussOffsetY: number;
+  gaussOffset: number;
+  /** Gaussian-fit sigmas, px, and sqrt(major x minor). */
+  sigmaMajor: number;
+  sigmaMinor: number;
+  width: number;
+  elongation: number;
+  /** Major-axis angle, degrees counter-clockwise from +x, (-90, 90]. */
+  positionAngle: number;
+  widthRatio: number;
+  /** PSF FWHM, px (from a Gaussian fit to the PSF stamp). */
+  psfFwhm: number;
+  nBadPixels: number;
+  negativeFraction: number;
+  negativeFluxFraction: number;
+  dipole: number;
+  dipoleSeparation: number;
+  bkgMean: number;
+  bkgStd: number;
+}
+
+/** Stamp k of a cutouts product (copies). */
+export function stampsOf(
+  cutouts: Cutouts,
+  k: number,
+): Pick<MeasureInput, "size" | "new" | "ref" | "sub"> {
+  if (!Number.isInteger(k) || k < 0 || k >= cutouts.count) {
+    throw new RangeError(`stamp ${k} out of 0..${cutouts.count - 1}`);
+  }
+  const n = cutouts.size * cutouts.size;
+  const plane = (kind: "new" | "ref" | "sub"): StampPlanes => ({
+    data: cutouts[kind].data.slice(k * n, (k + 1) * n),
+    weight: cutouts[kind].weight.slice(k * n, (k + 1) * n),
+    flags: cutouts[kind].flags.slice(k * n, (k + 1) * n),
+  });
+  return { size: cutouts.size, new: plane("new"), ref: plane("ref"), sub: plane("sub") };
+}
+
+/** A constant (degree-0) core PSF model whose only basis image is `psf` normalised to unit sum. */
+export function psfModelFromStamp(psf: Float32Array, fwhm: number): PsfModel {
+  const side = Math.round(Math.sqrt(psf.length));
+  if (side * side !== psf.length || side % 2 !== 1) {
+    throw new RangeError(`PSF stamp of ${psf.length} values is not an odd square`);
+  }
+  let sum = 0;
+  for (const v of psf) sum += v;
+  if (!(sum > 0)) throw new RangeError("PSF stamp does not sum to a positive value");
+  const data = new Float32Array(PSF_HEADER + side * side);
+  data.set([1, side, 1, 0, 1, 0, 1, 0, 1, fwhm, 1, 1]);
+  for (let i = 0; i < psf.length; i++) data[PSF_HEADER + i] = psf[i] / sum;
+  return psfModelFromData(data);
+}
+
+function tryGauss(fn: () => GaussFit): GaussFit | null {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof CoreError) return null;
+    throw err;
+  }
+}
+
+/** Measures one detection on its stamps (see the module doc). */
+export function measureDetection(
+  input: MeasureInput,
+  params: MeasureParameters = MeasureParams.parse({}),
+): Measurement {
+  const { size } = input;
+  const n = size * size;
+  for (const kind of ["new", "ref", "sub"] as const) {
+    const p = input[kind];
+    if (p.data.length !== n || p.weight.length !== n || p.flags.length !== n) {
+      throw new RangeError(`${kind} stamp planes are not ${size} x ${size}`);
+    }
+  }
+  const half = (size - 1) / 2;
+  const x0 = input.x ?? half, y0 = input.y ?? half;
+  const sign = input.negative ? -1 : 1;
+  const sub = Float32Array.from(input.sub.data, (v) => sign * v);
+  const image = { data: sub, width: size, height: size, weight: input.sub.weight };
+  const mask = params.flag_mask;
+  const subFlags = input.sub.flags;
+
+  // the PSF: its Gaussian width and a constant model
+  const psfSide = Math.round(Math.sqrt(input.psf.length));
+  const psfFit = gaussFit(input.psf, psfSide, psfSide);
+  const psfWidth = Math.sqrt(psfFit.sigmaMajor * psfFit.sigmaMinor);
+  const fwhm = 2 * Math.sqrt(2 * Math.LN2) * psfWidth;
+  const model = psfModelFromStamp(input.psf, fwhm);
+  let psfPeak = 0;
+  for (const v of model.data.subarray(PSF_HEADER)) psfPeak = Math.max(psfPeak, v);
+
+  // PSF photometry at the detection, then with free position
+  const withFlags = { ...image, flags: subFlags };
+  const fixed = psfPhotometry(withFlags, model, [x0], [y0], {
+    fitBackground: false,
+    maskBits: mask,
+  });
+  const fluxPsf = fixed.flux[0], fluxPsfErr = fixed.fluxErr[0];
+  const free = psfPhotometry(withFlags, model, [x0], [y0], {
+    fitBackground: false,
+    fitPosition: true,
+    fitRadius: params.offset_fit_fwhm * fwhm,
+    maskBits: mask,
+  });
+  // a fit that did not converge (or left its region) reports no position
+  const moved = (free.flags[0] & PhotFlags.NOCONVERGE) === 0;
+  const psfX = moved ? free.x[0] : NaN, psfY = moved ? free.y[0] : NaN;
+  const detectionOffset = Math.hypot(psfX - x0, psfY - y0);
+
+  const radii = params.aperture_fwhm.map((f) => f * fwhm);
+  const aper = sumCircle(withFlags, [x0], [y0], radii, { maskBits: mask });
+
+  // Gaussian fit started at the detection with the PSF's width
+  const g = tryGauss(() =>
+    gaussFit(sub, size, size, {
+      weight: input.sub.weight,
+      flags: subFlags,
+      flagMask: mask,
+      init: {
+        amplitude: Math.max(Math.abs(fluxPsf * psfPeak), 1e-6),
+        x: x0,
+        y: y0,
+        sigmaMajor: psfWidth,
+        sigmaMinor: psfWidth,
+        theta: 0,
+        background: 0,
+      },
+    })
+  );
+  const width = g ? Math.sqrt(g.sigmaMajor * g.sigmaMinor) : NaN;
+
+  // region statistics
+  const region = params.region_fwhm * fwhm;
+  const bkgRadius = params.background_fwhm * fwhm;
+  let nBad = 0, nPos = 0, nNeg = 0, fPos = 0, fNeg = 0;
+  let pxSum = 0, pySum = 0, nxSum = 0, nySum = 0;
+  let bn = 0, bs = 0, bs2 = 0;
+  for (let j = 0; j < size; j++) {
+    for (let i = 0; i < size; i++) {
+      const k = j * size + i;
+      const r = Math.hypot(i - x0, j - y0);
+      const v = sub[k], w = input.sub.weight[k];
+      const usable = Number.isFinite(v) && w > 0 && (subFlags[k] & mask) === 0;
+      if (r > bkgRadius && usable) {
+        bn++;
+        bs += v;
+        bs2 += v * v;
+      }
+      if (r > region) continue;
+      const bad = !usable || (input.new.flags[k] & mask) !== 0 ||
+        (input.ref.flags[k] & mask) !== 0 || !(input.new.weight[k] > 0) ||
+        !(input.ref.weight[k] > 0);
+      if (bad) {
+        nBad++;
+        continue;
+      }
+      const t = params.significance / Math.sqrt(w);
+      if (v > t) {
+        nPos++;
+        fPos += v;
+        pxSum += v * i;
+        pySum += v * j;
+      } else if (v < -t) {
+        nNeg++;
+        fNeg -= v;
+        nxSum -= v * i;
+        nySum -= v * j;
+      }
+    }
+  }
+  const bkgMean = bn > 0 ? bs / bn : NaN;
+  const bkgStd = bn > 1 ? Math.sqrt(Math.max(0, (bs2 - bs * bs / bn) / (bn - 1))) : NaN;
+  const dipole = fPos > 0 && fNeg > 0 ? Math.min(fPos, fNeg) / Math.max(fPos, fNeg) : 0;
+  const dipoleSeparation = fPos > 0 && fNeg > 0
+    ? Math.hypot(pxSum / fPos - nxSum / fNeg, pySum / fPos - nySum / fNeg)
+    : NaN;
+
+  const nr = radii.length;
+  return {
+    fluxPsf,
+    fluxPsfErr,
+    magPsf: fluxPsf > 0 ? input.zeroPoint - 2.5 * Math.log10(fluxPsf) : NaN,
+    magPsfErr: fluxPsf > 0 ? (2.5 / Math.LN10) * fluxPsfErr / fluxPsf : NaN,
+    aperRadii: radii,
+    fluxApertures: Array.from(aper.flux.subarray(0, nr)),
+    fluxAperturesErr: Array.from(aper.fluxErr.subarray(0, nr)),
+    psfX,
+    psfY,
+    detectionOffset,
+    gaussOffsetX: g ? g.x - x0 : NaN,
+    gaussOffsetY: g ? g.y - y0 : NaN,
+    gaussOffset: g ? Math.hypot(g.x - x0, g.y - y0) : NaN,
+    sigmaMajor: g ? g.sigmaMajor : NaN,
+    sigmaMinor: g ? g.sigmaMinor : NaN,
+    width,
+    elongation: g ? g.sigmaMajor / g.sigmaMinor : NaN,
+    positionAngle: g ? (g.theta * 180) / Math.PI : NaN,
+    widthRatio: width > 0 ? Math.max(width / psfWidth, psfWidth / width) : NaN,
+    psfFwhm: fwhm,
+    nBadPixels: nBad,
+    negativeFraction: nPos + nNeg > 0 ? nNeg / (nPos + nNeg) : 0,
+    negativeFluxFraction: fPos + fNeg > 0 ? fNeg / (fPos + fNeg) : 0,
+    dipole,
+    dipoleSeparation,
+    bkgMean,
+    bkgStd,
+  };
+}
+
+/** The cut variables of a measurement (see cuts.ts). */
+export function cutVariables(m: Measurement): CutVariables {
+  return {
+    detection_offset: m.detectionOffset,
+    gauss_offset: m.gaussOffset,
+    elongation: m.elongation,
+    width_ratio: m.widthRatio,
+    bad_pixels: m.nBadPixels,
+    negative_fraction: m.negativeFraction,
+    negative_flux_fraction: m.negativeFluxFraction,
+  };
+}
