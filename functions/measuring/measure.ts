@@ -12,18 +12,22 @@
  *   magnitude zero_point - 2.5 log10(flux) (NaN for flux <= 0);
  * - circular aperture fluxes of radii `aperture_fwhm` x FWHM of the PSF;
  * - detection offset: distance from the detection to the PSF fit with free position
- *   over `offset_fit_fwhm` x FWHM (NaN, failing the cut, when that fit does not converge);
- * - a weighted elliptical Gaussian fit (core gaussFit, started at the detection with
+ *   over `offset_fit_fwhm` x FWHM or, when that fit does not converge, to the
+ *   highest pixel of the PSF-filtered stamp within that radius;
+ * - a weighted elliptical Gaussian fit (core gaussFit, on the pixels within
+ *   `gauss_fit_fwhm` x FWHM of the detection, started at the PSF-fitted position with
  *   the PSF's width): centre offset, widths, elongation (major / minor), angle, and
  *   the width ratio max(w / w_psf, w_psf / w) with w = sqrt(major x minor) and
  *   w_psf the same for a Gaussian fit to the PSF;
  * - in the "region" (within `region_fwhm` x FWHM of the detection): bad pixels (any
- *   of new/ref/sub flagged with `flag_mask`, zero weight or non-finite); the
- *   significant pixels, |value| > `significance` x their noise (1/sqrt(weight)):
- *   negative fraction = negative ones / all of them, negative flux fraction = their
- *   |flux| / the |flux| of all of them; the dipole indicator min(F+, F-) / max(F+, F-)
- *   of the positive and negative significant fluxes (0 without either lobe; near 1
- *   for a dipole) and the distance between the two lobes' flux-weighted centroids;
+ *   of new/ref/sub flagged with `flag_mask`, zero weight or non-finite); significant
+ *   pixels, where the stamp filtered by the PSF (the matched filter: its S/N at a
+ *   point source is the source's S/N) exceeds `significance` times its noise, either
+ *   way: negative fraction = negative significant pixels / all significant pixels,
+ *   negative flux fraction = the flux (unfiltered) of the negative ones / that of all
+ *   of them; the dipole indicator min(F+, F-) / max(F+, F-) of those two fluxes (0
+ *   without either lobe; near 1 for a dipole) and the distance between the lobes'
+ *   flux-weighted centroids;
  * - background mean and standard deviation of the usable difference pixels outside
  *   `background_fwhm` x FWHM.
  *
@@ -45,8 +49,11 @@ export const MeasureParams = z.object({
   region_fwhm: z.number().positive().default(1.5).describe(
     "radius, in PSF FWHM, of the region where bad pixels, negative pixels and dipoles are counted",
   ),
-  significance: z.number().positive().default(2.5).describe(
-    "a pixel is significant when |value| exceeds this many times its noise",
+  significance: z.number().positive().default(3).describe(
+    "a pixel is significant when the PSF-filtered stamp there exceeds this many times its noise",
+  ),
+  gauss_fit_fwhm: z.number().positive().default(3).describe(
+    "the Gaussian fit uses the pixels within this radius of the detection, in PSF FWHM",
   ),
   offset_fit_fwhm: z.number().positive().default(3).describe(
     "radius, in PSF FWHM, of the free-position PSF fit that gives the detection offset",
@@ -96,7 +103,7 @@ export interface Measurement {
   aperRadii: number[];
   fluxApertures: number[];
   fluxAperturesErr: number[];
-  /** PSF-fitted position (stamp px) and its distance to the detection. */
+  /** PSF-fitted position (stamp px; the filtered stamp's peak when the fit failed) and its distance to the detection. */
   psfX: number;
   psfY: number;
   detectionOffset: number;
@@ -209,22 +216,24 @@ export function measureDetection(
   });
   // a fit that did not converge (or left its region) reports no position
   const moved = (free.flags[0] & PhotFlags.NOCONVERGE) === 0;
-  const psfX = moved ? free.x[0] : NaN, psfY = moved ? free.y[0] : NaN;
-  const detectionOffset = Math.hypot(psfX - x0, psfY - y0);
 
   const radii = params.aperture_fwhm.map((f) => f * fwhm);
   const aper = sumCircle(withFlags, [x0], [y0], radii, { maskBits: mask });
 
-  // Gaussian fit started at the detection with the PSF's width
+  // Gaussian fit near the detection, started at the PSF fit with the PSF's width
+  const fitRadius = params.gauss_fit_fwhm * fwhm;
+  const fitWeight = input.sub.weight.map((w, k) =>
+    Math.hypot((k % size) - x0, Math.floor(k / size) - y0) <= fitRadius ? w : 0
+  );
   const g = tryGauss(() =>
     gaussFit(sub, size, size, {
-      weight: input.sub.weight,
+      weight: fitWeight,
       flags: subFlags,
       flagMask: mask,
       init: {
-        amplitude: Math.max(Math.abs(fluxPsf * psfPeak), 1e-6),
-        x: x0,
-        y: y0,
+        amplitude: Math.max(Math.abs((moved ? free.flux[0] : fluxPsf) * psfPeak), 1e-6),
+        x: moved ? free.x[0] : x0,
+        y: moved ? free.y[0] : y0,
         sigmaMajor: psfWidth,
         sigmaMinor: psfWidth,
         theta: 0,
@@ -237,6 +246,29 @@ export function measureDetection(
   // region statistics
   const region = params.region_fwhm * fwhm;
   const bkgRadius = params.background_fwhm * fwhm;
+  const usable = new Uint8Array(n);
+  for (let k = 0; k < n; k++) {
+    const w = input.sub.weight[k];
+    usable[k] = Number.isFinite(sub[k]) && w > 0 && (subFlags[k] & mask) === 0 ? 1 : 0;
+  }
+  const psf = model.data.subarray(PSF_HEADER);
+  const ph = (psfSide - 1) / 2;
+  /** S/N of the PSF-filtered stamp at pixel (i, j). */
+  const filtered = (i: number, j: number): number => {
+    let sv = 0, var_ = 0;
+    for (let b = -ph; b <= ph; b++) {
+      const jj = j + b;
+      if (jj < 0 || jj >= size) continue;
+      for (let a = -ph; a <= ph; a++) {
+        const ii = i + a, k = jj * size + ii;
+        if (ii < 0 || ii >= size || !usable[k]) continue;
+        const q = psf[(b + ph) * psfSide + a + ph];
+        sv += q * sub[k];
+        var_ += (q * q) / input.sub.weight[k];
+      }
+    }
+    return var_ > 0 ? sv / Math.sqrt(var_) : 0;
+  };
   let nBad = 0, nPos = 0, nNeg = 0, fPos = 0, fNeg = 0;
   let pxSum = 0, pySum = 0, nxSum = 0, nySum = 0;
   let bn = 0, bs = 0, bs2 = 0;
@@ -244,35 +276,56 @@ export function measureDetection(
     for (let i = 0; i < size; i++) {
       const k = j * size + i;
       const r = Math.hypot(i - x0, j - y0);
-      const v = sub[k], w = input.sub.weight[k];
-      const usable = Number.isFinite(v) && w > 0 && (subFlags[k] & mask) === 0;
-      if (r > bkgRadius && usable) {
+      const v = sub[k];
+      if (r > bkgRadius && usable[k]) {
         bn++;
         bs += v;
         bs2 += v * v;
       }
       if (r > region) continue;
-      const bad = !usable || (input.new.flags[k] & mask) !== 0 ||
+      const bad = !usable[k] || (input.new.flags[k] & mask) !== 0 ||
         (input.ref.flags[k] & mask) !== 0 || !(input.new.weight[k] > 0) ||
         !(input.ref.weight[k] > 0);
       if (bad) {
         nBad++;
         continue;
       }
-      const t = params.significance / Math.sqrt(w);
-      if (v > t) {
+      const z = filtered(i, j);
+      if (z > params.significance) {
         nPos++;
-        fPos += v;
-        pxSum += v * i;
-        pySum += v * j;
-      } else if (v < -t) {
+        const f = Math.max(v, 0);
+        fPos += f;
+        pxSum += f * i;
+        pySum += f * j;
+      } else if (z < -params.significance) {
         nNeg++;
-        fNeg -= v;
-        nxSum -= v * i;
-        nySum -= v * j;
+        const f = Math.max(-v, 0);
+        fNeg += f;
+        nxSum += f * i;
+        nySum += f * j;
       }
     }
   }
+  // where the fit did not converge: the peak of the PSF-filtered stamp near the detection
+  let psfX = free.x[0], psfY = free.y[0];
+  if (!moved) {
+    const reach = params.offset_fit_fwhm * fwhm;
+    let best = -Infinity;
+    psfX = psfY = NaN;
+    for (let j = Math.max(0, Math.floor(y0 - reach)); j <= Math.min(size - 1, y0 + reach); j++) {
+      for (let i = Math.max(0, Math.floor(x0 - reach)); i <= Math.min(size - 1, x0 + reach); i++) {
+        if (Math.hypot(i - x0, j - y0) > reach) continue;
+        const z = filtered(i, j);
+        if (z > best) {
+          best = z;
+          psfX = i;
+          psfY = j;
+        }
+      }
+    }
+  }
+  const detectionOffset = Math.hypot(psfX - x0, psfY - y0);
+
   const bkgMean = bn > 0 ? bs / bn : NaN;
   const bkgStd = bn > 1 ? Math.sqrt(Math.max(0, (bs2 - bs * bs / bn) / (bn - 1))) : NaN;
   const dipole = fPos > 0 && fNeg > 0 ? Math.min(fPos, fNeg) / Math.max(fPos, fNeg) : 0;

@@ -205,3 +205,21 @@ Deno.test("applyCuts: NaN fails, keep thresholds are looser than bad ones", () =
   assert.equal(strict.bad.width_ratio, 2);
   assert.equal(applyCuts({ ...v, negative_flux_fraction: 0.1 }, strict).isBad, false);
 });
+
+Deno.test("measureDetection: faint clean transients (S/N ~10) pass the cuts and have unbiased PSF fluxes", () => {
+  const flux = 55; // S/N = flux / (noise sqrt(4 pi) sigma) ~ 10
+  const trials = 60;
+  let pass = 0, sumPull = 0, sumPull2 = 0;
+  for (let t = 0; t < trials; t++) {
+    const input = stamps((s) => addStar(s, SIZE, 20, 20, flux), 1000 + t);
+    const m = measureDetection(input);
+    const pull = (m.fluxPsf - flux) / m.fluxPsfErr;
+    sumPull += pull;
+    sumPull2 += pull * pull;
+    if (!applyCuts(cutVariables(m)).isBad) pass++;
+  }
+  assert.ok(pass >= 0.95 * trials, `${pass} of ${trials} pass`);
+  const mean = sumPull / trials, rms = Math.sqrt(sumPull2 / trials);
+  assert.ok(Math.abs(mean) < 0.35, `mean pull ${mean}`);
+  assert.ok(rms > 0.75 && rms < 1.3, `pull rms ${rms}`);
+});
