@@ -28,6 +28,8 @@ export interface CoaddOptions {
   frac?: number;
   /** Clipping iterations around the weighted mean after the pass around the median. @default 3 */
   maxIter?: number;
+  /** Largest WASM input per call (bytes; frames are combined in pixel chunks). @default 64 MiB */
+  chunkBytes?: number;
   /** Core build. @default "simd" */
   variant?: CoreVariant;
 }
@@ -59,38 +61,49 @@ export function coaddClipped(frames: readonly CoaddFrame[], options: CoaddOption
   }
   const withFlags = frames.some((f) => f.flags);
   const core = getCore(options.variant);
-  return core.scope((s) => {
-    const cube = s.f32(n * npix), wcube = s.f32(n * npix);
-    const fcube = withFlags ? s.alloc(2 * n * npix) : 0;
-    const zeros = new Uint16Array(withFlags ? npix : 0);
-    frames.forEach((f, k) => {
-      core.write(cube + 4 * k * npix, f.data);
-      core.write(wcube + 4 * k * npix, f.weight);
-      if (withFlags) core.write(fcube + 2 * k * npix, f.flags ?? zeros);
+  const out: Coadded = {
+    image: new Float32Array(npix),
+    weight: new Float32Array(npix),
+    flags: new Uint16Array(npix),
+    nused: new Uint16Array(npix),
+  };
+  const scales = Float32Array.from(frames, (f) => f.scale ?? 1);
+  // pixels are independent: combine in chunks so the cube stays small in WASM memory
+  const chunk = Math.max(1, Math.floor((options.chunkBytes ?? 64 * 2 ** 20) / (10 * n)));
+  for (let p0 = 0; p0 < npix; p0 += chunk) {
+    const m = Math.min(chunk, npix - p0);
+    core.scope((s) => {
+      const cube = s.f32(n * m), wcube = s.f32(n * m);
+      const fcube = withFlags ? s.alloc(2 * n * m) : 0;
+      const zeros = new Uint16Array(withFlags ? m : 0);
+      frames.forEach((f, k) => {
+        core.write(cube + 4 * k * m, f.data.subarray(p0, p0 + m));
+        core.write(wcube + 4 * k * m, f.weight.subarray(p0, p0 + m));
+        if (withFlags) core.write(fcube + 2 * k * m, f.flags?.subarray(p0, p0 + m) ?? zeros);
+      });
+      const o = s.f32(m), ow = s.f32(m), of = s.alloc(2 * m), nu = s.alloc(2 * m);
+      core.call(
+        "sd_coadd_clipped",
+        cube,
+        wcube,
+        fcube,
+        n,
+        m,
+        s.copyIn(scales),
+        options.flagMask ?? 0xffff,
+        options.kappa ?? 3.5,
+        options.frac ?? 1,
+        options.maxIter ?? 3,
+        o,
+        ow,
+        of,
+        nu,
+      );
+      out.image.set(s.readF32(o, m), p0);
+      out.weight.set(s.readF32(ow, m), p0);
+      out.flags.set(core.read(Uint16Array, of, m), p0);
+      out.nused.set(core.read(Uint16Array, nu, m), p0);
     });
-    const out = s.f32(npix), ow = s.f32(npix), of = s.alloc(2 * npix), nu = s.alloc(2 * npix);
-    core.call(
-      "sd_coadd_clipped",
-      cube,
-      wcube,
-      fcube,
-      n,
-      npix,
-      s.copyIn(Float32Array.from(frames, (f) => f.scale ?? 1)),
-      options.flagMask ?? 0xffff,
-      options.kappa ?? 3.5,
-      options.frac ?? 1,
-      options.maxIter ?? 3,
-      out,
-      ow,
-      of,
-      nu,
-    );
-    return {
-      image: s.readF32(out, npix),
-      weight: s.readF32(ow, npix),
-      flags: core.read(Uint16Array, of, npix),
-      nused: core.read(Uint16Array, nu, npix),
-    };
-  });
+  }
+  return out;
 }

@@ -56,3 +56,22 @@ for (const variant of ["simd", "scalar"] as const) {
     assert.throws(() => coaddClipped([], { variant }), RangeError);
   });
 }
+
+Deno.test("coaddClipped: pixel chunks give the same result as one call", () => {
+  const rng = new Rng(3), npix = 1001;
+  const frames = [1, 2, 3, 4].map((s) => {
+    const data = new Float32Array(npix), weight = new Float32Array(npix);
+    const flags = new Uint16Array(npix);
+    for (let i = 0; i < npix; i++) {
+      data[i] = rng.normal() + (rng.uniform() < 0.05 ? 100 : 0);
+      weight[i] = rng.uniform() < 0.02 ? 0 : 1;
+      flags[i] = rng.uniform() < 0.02 || i === 500 ? 8 : 0;
+    }
+    return { data, weight, flags, scale: s };
+  });
+  const whole = coaddClipped(frames);
+  const chunked = coaddClipped(frames, { chunkBytes: 10 * 4 * 97 });
+  assert.deepEqual(chunked, whole);
+  assert.ok(whole.nused.some((n) => n === 3));
+  assert.equal(whole.flags[500], 8);
+});
