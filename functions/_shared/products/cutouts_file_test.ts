@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { readCutoutsFile } from "../../api/cutouts_source.ts";
 import { InputError } from "../errors.ts";
+import { FsObjectStore } from "../storage/fs_store.ts";
 import { Header } from "../fits/header.ts";
 import { openFits } from "../fits/reader.ts";
 import { writeFits } from "../fits/writer.ts";
@@ -129,3 +131,20 @@ Deno.test("decodeCutouts names the file and the HDU at fault", async () => {
 function openFitsSync(bytes: Uint8Array) {
   return openFits(bytes, { name: "x.fits" });
 }
+
+Deno.test("encodeCutouts files are what the API's readCutoutsFile reads", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const store = new FsObjectStore({ root, fsync: false });
+    const c = sample();
+    await store.put("cutouts/x.fits", encodeCutouts(c));
+    const t = await readCutoutsFile(store, "cutouts/x.fits", 2);
+    assert.equal(t.size, 5);
+    assert.equal(t.count, 3);
+    assert.deepEqual(t.new, c.new.data.slice(50, 75));
+    assert.deepEqual(t.ref, c.ref.data.slice(50, 75));
+    assert.deepEqual(t.sub, c.sub.data.slice(50, 75));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
