@@ -130,21 +130,33 @@ export interface Measurement {
   bkgStd: number;
 }
 
-/** Stamp k of a cutouts product (copies). */
+/**
+ * Stamp k of a cutouts product (copies), with the detection's position in stamp
+ * pixels: the stamp is centred on pixel (round(X), round(Y)) of the new image
+ * (cutouts_file.ts), so the detection sits at half + X - round(X).
+ */
 export function stampsOf(
   cutouts: Cutouts,
   k: number,
-): Pick<MeasureInput, "size" | "new" | "ref" | "sub"> {
+): Pick<MeasureInput, "size" | "new" | "ref" | "sub"> & { x: number; y: number } {
   if (!Number.isInteger(k) || k < 0 || k >= cutouts.count) {
     throw new RangeError(`stamp ${k} out of 0..${cutouts.count - 1}`);
   }
   const n = cutouts.size * cutouts.size;
+  const half = (cutouts.size - 1) / 2;
   const plane = (kind: "new" | "ref" | "sub"): StampPlanes => ({
     data: cutouts[kind].data.slice(k * n, (k + 1) * n),
     weight: cutouts[kind].weight.slice(k * n, (k + 1) * n),
     flags: cutouts[kind].flags.slice(k * n, (k + 1) * n),
   });
-  return { size: cutouts.size, new: plane("new"), ref: plane("ref"), sub: plane("sub") };
+  return {
+    size: cutouts.size,
+    new: plane("new"),
+    ref: plane("ref"),
+    sub: plane("sub"),
+    x: half + cutouts.x[k] - Math.round(cutouts.x[k]),
+    y: half + cutouts.y[k] - Math.round(cutouts.y[k]),
+  };
 }
 
 /** A constant (degree-0) core PSF model whose only basis image is `psf` normalised to unit sum. */

@@ -174,12 +174,16 @@ Deno.test("measureDetection: the detection offset cut fails for a source 7 px aw
   assert.ok(f.includes("detection_offset") && f.includes("gauss_offset"), `${f}`);
 });
 
-Deno.test("stampsOf copies plane k of every cube", () => {
+Deno.test("stampsOf copies plane k of every cube and places the detection in the stamp", () => {
   const c = emptyCutouts(3, 5);
   c.sub.data[25 + 7] = 9;
   c.ref.flags[50] = 2;
+  c.x.set([0, 10.3, 7.6]);
+  c.y.set([0, 4.5, 2]);
   const s = stampsOf(c, 1);
   assert.equal(s.sub.data[7], 9);
+  assert.ok(Math.abs(s.x - 2.3) < 1e-12 && Math.abs(s.y - 1.5) < 1e-12); // round(4.5) = 5
+  assert.ok(Math.abs(stampsOf(c, 2).x - 1.6) < 1e-12);
   assert.equal(stampsOf(c, 2).ref.flags[0], 2);
   assert.throws(() => stampsOf(c, 3), RangeError);
 });
