@@ -13,8 +13,8 @@
  *
  * Stamp k is plane k of every cube (row-major size x size, pixel (i, j) of the
  * stamp at new-image pixel (round(X) - half + i, round(Y) - half + j), half =
- * (size - 1) / 2, round = Math.round, halves up). Pixels off the image are 0 with weight 0 and the OUT_OF_BOUNDS
- * flag (decided by the cutting step, not here).
+ * (size - 1) / 2, round = Math.round, halves up). Pixels off the image are 0 with
+ * weight 0 and the OUT_OF_BOUNDS flag (decided by the cutting step, not here).
  *
  * @module
  */
