@@ -38,7 +38,15 @@ import { CoreError } from "../../core-wasm/_module.ts";
 import { type GaussFit, gaussFit } from "../../core-wasm/gaussfit.ts";
 import { PhotFlags, sumCircle } from "../../core-wasm/photometry.ts";
 import { PSF_HEADER, type PsfModel, psfModelFromData, psfPhotometry } from "../../core-wasm/psf.ts";
-import type { CutVariables } from "./cuts.ts";
+import {
+  applyCuts,
+  type CutResult,
+  type CutsParameters,
+  CutsParams,
+  type CutVariables,
+} from "./cuts.ts";
+import { HEALPIX_ORDER } from "../_shared/db/schema.ts";
+import { ang2pixNest } from "../_shared/sky/healpix.ts";
 import type { Cutouts } from "../_shared/products/cutouts_file.ts";
 
 /** Parameters of {@linkcode measureDetection}. */
@@ -388,4 +396,130 @@ export function cutVariables(m: Measurement): CutVariables {
     negative_fraction: m.negativeFraction,
     negative_flux_fraction: m.negativeFluxFraction,
   };
+}
+
+/** One detection of a cutouts product after measuring and cutting. */
+export interface MeasuredDetection {
+  /** Stamp index in the cutouts product. */
+  stamp: number;
+  /** Row of the detection in the source list. */
+  indexInSources: number;
+  measurement: Measurement;
+  cuts: CutResult;
+  /**
+   * The columns of its `measurements` row (without ids, object and flags), for
+   * detections whose `cuts.keep` is true.
+   */
+  row: MeasurementRow;
+}
+
+/** The measured columns of a `measurements` row (sql/0001_schema.sql). */
+export interface MeasurementRow {
+  index_in_sources: number;
+  ra: number;
+  dec: number;
+  healpix: number;
+  x: number;
+  y: number;
+  flux_psf: number | null;
+  flux_psf_err: number | null;
+  flux_apertures: (number | null)[];
+  flux_apertures_err: (number | null)[];
+  aper_radii: number[];
+  mag_psf: number | null;
+  mag_psf_err: number | null;
+  bkg_mean: number | null;
+  bkg_std: number | null;
+  offset_x: number | null;
+  offset_y: number | null;
+  width: number | null;
+  elongation: number | null;
+  position_angle: number | null;
+  nbad_pixels: number;
+  negative_fraction: number | null;
+  negative_flux_fraction: number | null;
+  /** Each cut's value (NaN as null). */
+  disqualifier_scores: Record<string, number | null>;
+  is_bad: boolean;
+}
+
+const orNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/** The `measurements` columns of a measured detection at stamp k of `cutouts`. */
+export function measurementRow(
+  cutouts: Cutouts,
+  k: number,
+  m: Measurement,
+  cuts: CutResult,
+): MeasurementRow {
+  const ra = cutouts.ra[k], dec = cutouts.dec[k];
+  return {
+    index_in_sources: cutouts.index[k],
+    ra,
+    dec,
+    healpix: ang2pixNest(HEALPIX_ORDER, ra, dec),
+    x: cutouts.x[k],
+    y: cutouts.y[k],
+    flux_psf: orNull(m.fluxPsf),
+    flux_psf_err: orNull(m.fluxPsfErr),
+    flux_apertures: m.fluxApertures.map(orNull),
+    flux_apertures_err: m.fluxAperturesErr.map(orNull),
+    aper_radii: m.aperRadii,
+    mag_psf: orNull(m.magPsf),
+    mag_psf_err: orNull(m.magPsfErr),
+    bkg_mean: orNull(m.bkgMean),
+    bkg_std: orNull(m.bkgStd),
+    offset_x: orNull(m.gaussOffsetX),
+    offset_y: orNull(m.gaussOffsetY),
+    width: orNull(m.width),
+    elongation: orNull(m.elongation),
+    position_angle: orNull(m.positionAngle),
+    nbad_pixels: m.nBadPixels,
+    negative_fraction: orNull(m.negativeFraction),
+    negative_flux_fraction: orNull(m.negativeFluxFraction),
+    disqualifier_scores: Object.fromEntries(
+      Object.entries(cuts.scores).map(([name, v]) => [name, orNull(v)]),
+    ),
+    is_bad: cuts.isBad,
+  };
+}
+
+/** What {@linkcode measureCutouts} needs besides the stamps. */
+export interface MeasureCutoutsInput {
+  cutouts: Cutouts;
+  /** The difference image's PSF at stamp k's detection (odd square, centred). */
+  psfAt: (k: number) => Float32Array;
+  /** Zero point of the difference image. */
+  zeroPoint: number;
+  /** True for the negative detections (by stamp). @default none negative */
+  negative?: (k: number) => boolean;
+}
+
+/**
+ * Measures and cuts every stamp of a cutouts product; returns them all (the
+ * step saves those with `cuts.keep`).
+ */
+export function measureCutouts(
+  input: MeasureCutoutsInput,
+  params: MeasureParameters = MeasureParams.parse({}),
+  cutsParams: CutsParameters = CutsParams.parse({}),
+): MeasuredDetection[] {
+  const out: MeasuredDetection[] = [];
+  for (let k = 0; k < input.cutouts.count; k++) {
+    const measurement = measureDetection({
+      ...stampsOf(input.cutouts, k),
+      psf: input.psfAt(k),
+      zeroPoint: input.zeroPoint,
+      negative: input.negative?.(k) ?? false,
+    }, params);
+    const cuts = applyCuts(cutVariables(measurement), cutsParams);
+    out.push({
+      stamp: k,
+      indexInSources: input.cutouts.index[k],
+      measurement,
+      cuts,
+      row: measurementRow(input.cutouts, k, measurement, cuts),
+    });
+  }
+  return out;
 }
