@@ -15,31 +15,23 @@
  *   on the source list.
  */
 import assert from "node:assert/strict";
-import { DeleteQueueCommand } from "@aws-sdk/client-sqs";
 import type { Db } from "../../functions/_shared/db/db.ts";
 import { reportSink } from "../../functions/_shared/db/reports.ts";
-import { openMigratedPglite, openScratchPostgres } from "../../functions/_shared/db/testing.ts";
-import { migrate } from "../../functions/_shared/db/migrate.ts";
-import { SqsQueue } from "../../functions/_shared/queue/sqs_queue.ts";
-import { openObjectStore } from "../../functions/_shared/storage/open.ts";
-import { requireService } from "../services.ts";
 import { Logger } from "../../functions/_shared/log.ts";
 import { formatMessage } from "../../functions/_shared/message.ts";
-import { MemoryQueue } from "../../functions/_shared/queue/memory_queue.ts";
-import type { Services } from "../../functions/_shared/runtime/handler.ts";
 import { runWorker } from "../../functions/_shared/runtime/worker.ts";
 import { ccdFlat, SIM_EXTINCTION, SIM_ZEROPOINT } from "../../functions/_shared/sim/camera.ts";
 import { exposureFits } from "../../functions/_shared/sim/output.ts";
 import { tpvPixToSky } from "../../functions/_shared/sim/tpv.ts";
 import { ang2pixNest, angularSeparationDeg } from "../../functions/_shared/sky/mod.ts";
 import { HEALPIX_ORDER } from "../../functions/_shared/db/schema.ts";
-import { FsObjectStore } from "../../functions/_shared/storage/fs_store.ts";
 import { wcsFromHeader } from "../../functions/_shared/wcs/mod.ts";
 import { perturbCards } from "../../functions/_shared/astrometry/_testing.ts";
 import { ConfigSchema } from "../../functions/config.ts";
 import { ingestObject } from "../../functions/ingest/ingest.ts";
 import { registerMasters, simScience, simSetup } from "../../functions/preprocessing/_testing.ts";
 import { HANDLERS } from "../../functions/steps.ts";
+import { embeddedEnv, type TestEnv, testEnvironments } from "./_environments.ts";
 
 const SKY = { seed: 3, starsPerDeg2: 150000, starSlope: 0.2 };
 const setup = simSetup({ nCcd: 2, frames: 3, sky: SKY });
@@ -53,69 +45,11 @@ for (const ccd of science.ccds) {
 }
 const rawBytes = exposureFits(science);
 
-interface Env extends Services {
-  db: Db;
-  close(): Promise<void>;
-}
+type Env = TestEnv;
 
-const QUEUE_OPTIONS = { visibilitySeconds: 30, maxReceives: 3 };
-
-async function env(): Promise<Env> {
-  const db = await openMigratedPglite();
-  const root = await Deno.makeTempDir();
-  return {
-    db,
-    store: new FsObjectStore({ root }),
-    queue: new MemoryQueue(`astro-${crypto.randomUUID()}`, QUEUE_OPTIONS),
-    async close() {
-      await db.close();
-      await Deno.remove(root, { recursive: true });
-    },
-  };
-}
-
-const pg = requireService("postgres");
-const s3 = requireService("s3");
-const sqs = requireService("sqs");
-
-/** Postgres 15 + S3 (MinIO) + SQS (ElasticMQ), as scripts/services.sh started them. */
-async function serverEnv(): Promise<Env> {
-  const db = await openScratchPostgres(pg!.url);
-  await migrate(db);
-  const queue = await SqsQueue.open(`astro-${crypto.randomUUID()}`, {
-    endpoint: sqs!.endpoint,
-    accessKeyId: "skydiff",
-    secretAccessKey: "skydiff",
-    ...QUEUE_OPTIONS,
-  });
-  return {
-    db,
-    store: openObjectStore({
-      kind: "s3",
-      bucket: s3!.bucket,
-      prefix: `astrocal-${crypto.randomUUID()}/`,
-      endpoint: s3!.endpoint,
-      accessKeyId: s3!.accessKeyId,
-      secretAccessKey: s3!.secretAccessKey,
-      forcePathStyle: true,
-    }),
-    queue,
-    async close() {
-      await queue.client.send(new DeleteQueueCommand({ QueueUrl: queue.url }));
-      await queue.client.send(new DeleteQueueCommand({ QueueUrl: queue.deadLetterUrl }));
-      await queue.close();
-      await db.close();
-    },
-  };
-}
-
-const environments: Array<[string, (() => Promise<Env>) | null]> = [
-  ["embedded", env],
-  [
-    `servers: ${pg?.description} + ${s3?.description} + ${sqs?.description}`,
-    pg && s3 && sqs ? serverEnv : null,
-  ],
-];
+const ENV_OPTIONS = { prefix: "astro", visibilitySeconds: 30, maxReceives: 3 };
+const env = embeddedEnv(ENV_OPTIONS);
+const environments = testEnvironments(ENV_OPTIONS);
 
 async function work(e: Env, skySeed = SKY.seed) {
   return await runWorker({

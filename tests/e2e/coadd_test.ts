@@ -20,92 +20,24 @@
  */
 import assert from "node:assert/strict";
 import { reportSink } from "../../functions/_shared/db/reports.ts";
-import { openMigratedPglite, openScratchPostgres } from "../../functions/_shared/db/testing.ts";
 import { Logger } from "../../functions/_shared/log.ts";
-import { MemoryQueue } from "../../functions/_shared/queue/memory_queue.ts";
 import { runWorker } from "../../functions/_shared/runtime/worker.ts";
 import { exposureFits } from "../../functions/_shared/sim/output.ts";
-import { FsObjectStore } from "../../functions/_shared/storage/fs_store.ts";
 import { ConfigSchema } from "../../functions/config.ts";
 import { makeCoadd } from "../../functions/coaddition/make.ts";
 import { ingestObject } from "../../functions/ingest/ingest.ts";
 import { registerMasters, simScience, simSetup } from "../../functions/preprocessing/_testing.ts";
 import { HANDLERS } from "../../functions/steps.ts";
-import type { Services } from "../../functions/_shared/runtime/handler.ts";
-import type { Db } from "../../functions/_shared/db/db.ts";
-import { DeleteQueueCommand } from "@aws-sdk/client-sqs";
-import { migrate } from "../../functions/_shared/db/migrate.ts";
-import { SqsQueue } from "../../functions/_shared/queue/sqs_queue.ts";
-import { openObjectStore } from "../../functions/_shared/storage/open.ts";
-import { requireService } from "../services.ts";
 import { formatMessage, type StepMessage } from "../../functions/_shared/message.ts";
+import { type TestEnv, testEnvironments } from "./_environments.ts";
 
 const SKY = { seed: 3, starsPerDeg2: 150000, starSlope: 0.2 };
 const N = 4;
 
-interface Env extends Services {
-  db: Db;
-  close(): Promise<void>;
-}
+type Env = TestEnv;
 
-const QUEUE_OPTIONS = { visibilitySeconds: 60, maxReceives: 2 };
-
-async function embeddedEnv(): Promise<Env> {
-  const db = await openMigratedPglite();
-  const root = await Deno.makeTempDir();
-  return {
-    db,
-    store: new FsObjectStore({ root }),
-    queue: new MemoryQueue(`coadd-${crypto.randomUUID()}`, QUEUE_OPTIONS),
-    async close() {
-      await db.close();
-      await Deno.remove(root, { recursive: true });
-    },
-  };
-}
-
-const pg = requireService("postgres");
-const s3 = requireService("s3");
-const sqs = requireService("sqs");
-
-/** Postgres 15 + S3 (MinIO) + SQS (ElasticMQ), as scripts/services.sh started them. */
-async function serverEnv(): Promise<Env> {
-  const db = await openScratchPostgres(pg!.url);
-  await migrate(db);
-  const queue = await SqsQueue.open(`coadd-${crypto.randomUUID()}`, {
-    endpoint: sqs!.endpoint,
-    accessKeyId: "skydiff",
-    secretAccessKey: "skydiff",
-    ...QUEUE_OPTIONS,
-  });
-  return {
-    db,
-    store: openObjectStore({
-      kind: "s3",
-      bucket: s3!.bucket,
-      prefix: `coadd-${crypto.randomUUID()}/`,
-      endpoint: s3!.endpoint,
-      accessKeyId: s3!.accessKeyId,
-      secretAccessKey: s3!.secretAccessKey,
-      forcePathStyle: true,
-    }),
-    queue,
-    async close() {
-      await queue.client.send(new DeleteQueueCommand({ QueueUrl: queue.url }));
-      await queue.client.send(new DeleteQueueCommand({ QueueUrl: queue.deadLetterUrl }));
-      await queue.close();
-      await db.close();
-    },
-  };
-}
-
-const environments: Array<[string, (() => Promise<Env>) | null]> = [
-  ["embedded", embeddedEnv],
-  [
-    `servers: ${pg?.description} + ${s3?.description} + ${sqs?.description}`,
-    pg && s3 && sqs ? serverEnv : null,
-  ],
-];
+const ENV_OPTIONS = { prefix: "coadd", visibilitySeconds: 60, maxReceives: 2 };
+const environments = testEnvironments(ENV_OPTIONS);
 
 for (const [where, factory] of environments) {
   Deno.test({

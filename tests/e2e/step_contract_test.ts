@@ -10,113 +10,34 @@
  *   bad field; a message naming a missing exposure too.
  */
 import assert from "node:assert/strict";
-import { DeleteQueueCommand } from "@aws-sdk/client-sqs";
 import type { Db } from "../../functions/_shared/db/db.ts";
-import { openMigratedPglite, openScratchPostgres } from "../../functions/_shared/db/testing.ts";
-import { migrate } from "../../functions/_shared/db/migrate.ts";
 import { reportSink } from "../../functions/_shared/db/reports.ts";
 import { Header } from "../../functions/_shared/fits/header.ts";
 import { writeFits } from "../../functions/_shared/fits/writer.ts";
 import { Logger } from "../../functions/_shared/log.ts";
 import { formatMessage } from "../../functions/_shared/message.ts";
-import { MemoryQueue } from "../../functions/_shared/queue/memory_queue.ts";
-import { PostgresQueue } from "../../functions/_shared/queue/postgres_queue.ts";
 import type { Queue } from "../../functions/_shared/queue/queue.ts";
-import { SqsQueue } from "../../functions/_shared/queue/sqs_queue.ts";
-import type { Services } from "../../functions/_shared/runtime/handler.ts";
 import { runWorker } from "../../functions/_shared/runtime/worker.ts";
-import { FsObjectStore } from "../../functions/_shared/storage/fs_store.ts";
-import type { ObjectStore } from "../../functions/_shared/storage/object_store.ts";
-import { openObjectStore } from "../../functions/_shared/storage/open.ts";
 import { ConfigSchema } from "../../functions/config.ts";
 import { HANDLERS } from "../../functions/steps.ts";
 import { ingestObject } from "../../functions/ingest/ingest.ts";
-import { requireService } from "../services.ts";
+import {
+  embeddedEnv,
+  serverEnv,
+  serverLabel,
+  type TestEnv,
+  type TestEnvFactory,
+} from "./_environments.ts";
 
-interface Env extends Services {
-  label: string;
-  close(): Promise<void>;
-}
+type Env = TestEnv;
 
-type EnvFactory = () => Promise<Env>;
-
-const pg = requireService("postgres");
-const s3 = requireService("s3");
-const sqs = requireService("sqs");
-
-function s3Store(prefix: string): ObjectStore {
-  return openObjectStore({
-    kind: "s3",
-    bucket: s3!.bucket,
-    prefix,
-    endpoint: s3!.endpoint,
-    accessKeyId: s3!.accessKeyId,
-    secretAccessKey: s3!.secretAccessKey,
-    forcePathStyle: true,
-  });
-}
-
-const QUEUE_OPTIONS = { visibilitySeconds: 30, maxReceives: 3 };
+const QUEUE_OPTIONS = { prefix: "steps", visibilitySeconds: 30, maxReceives: 3 };
 const HEADERSUMMARY = { firstStep: "headersummary" } as const;
 
-const environments: Array<[string, EnvFactory | null]> = [
-  ["embedded: pglite + fs + memory queue", async () => {
-    const db = await openMigratedPglite();
-    const root = await Deno.makeTempDir();
-    return {
-      label: "embedded",
-      db,
-      store: new FsObjectStore({ root }),
-      queue: new MemoryQueue(`steps-${crypto.randomUUID()}`, QUEUE_OPTIONS),
-      async close() {
-        await db.close();
-        await Deno.remove(root, { recursive: true });
-      },
-    };
-  }],
-  [
-    `servers: ${pg?.description} + ${s3?.description} + postgres queue`,
-    pg && s3 && (async () => {
-      const db = await openScratchPostgres(pg.url);
-      await migrate(db);
-      const queue = new PostgresQueue(db, `steps-${crypto.randomUUID()}`, QUEUE_OPTIONS);
-      return {
-        label: "postgres-queue",
-        db,
-        store: s3Store(`contract-${crypto.randomUUID()}/`),
-        queue,
-        async close() {
-          await queue.close();
-          await db.close();
-        },
-      };
-    }),
-  ],
-  [
-    `servers: ${pg?.description} + ${s3?.description} + ${sqs?.description}`,
-    pg && s3 && sqs && (async () => {
-      const db = await openScratchPostgres(pg.url);
-      await migrate(db);
-      const queue = await SqsQueue.open(`steps-${crypto.randomUUID()}`, {
-        endpoint: sqs.endpoint,
-        accessKeyId: "skydiff",
-        secretAccessKey: "skydiff",
-        ...QUEUE_OPTIONS,
-      });
-      return {
-        label: "sqs",
-        db,
-        store: s3Store(`contract-${crypto.randomUUID()}/`),
-        queue,
-        async close() {
-          await queue.client.send(new DeleteQueueCommand({ QueueUrl: queue.url }));
-          await queue.client.send(new DeleteQueueCommand({ QueueUrl: queue.deadLetterUrl }));
-          await queue.close();
-          await db.close();
-        },
-      };
-    }),
-  ],
+const environments: Array<[string, TestEnvFactory | null]> = [
+  ["embedded: pglite + fs + memory queue", embeddedEnv(QUEUE_OPTIONS)],
+  [serverLabel("postgres"), serverEnv(QUEUE_OPTIONS, "postgres")],
+  [serverLabel("sqs"), serverEnv(QUEUE_OPTIONS, "sqs")],
 ];
 
 function rawExposure(): Uint8Array {
