@@ -51,11 +51,6 @@ export const UPSTREAMS: Readonly<Record<Process, readonly Process[]>> = {
   referencing: ["photocal"],
 };
 
-/** True when `name` is a process name. */
-export function isProcess(name: string): name is Process {
-  return (PROCESSES as readonly string[]).includes(name);
-}
-
 /** The step after `step` in the chain, or null at its end (or off the chain). */
 export function nextInChain(step: Process): Process | null {
   const i = (CHAIN as readonly string[]).indexOf(step);
