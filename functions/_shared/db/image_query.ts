@@ -30,7 +30,7 @@
  */
 import type { Db, Row } from "./db.ts";
 import { enumCode, IMAGE_TYPE } from "./enums.ts";
-import { type FourCorners, type ImageRecord, raRange } from "./images.ts";
+import { type FourCorners, imageFromRow, type ImageRecord, raRange } from "./images.ts";
 
 /** A box on the sky (deg); `minRa > maxRa` when it crosses RA = 0. */
 export interface SkyBox {
@@ -248,7 +248,7 @@ export class ImageQuery {
 
   /** Runs it and returns the images. */
   async run(db: Db): Promise<QueriedImage[]> {
-    return (await this.rows(db)).map(imageFromRow);
+    return (await this.rows(db)).map(queriedImageFromRow);
   }
 
   /** How many images match (ignoring LIMIT / OFFSET). */
@@ -397,48 +397,9 @@ export function queryImages(options: ImageQueryOptions = {}): ImageQuery {
   return new ImageQuery(from, conditions, params, extra, orderBy, o.limit, o.offset);
 }
 
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const json = (v: unknown) =>
-  (typeof v === "string" ? JSON.parse(v) : v ?? {}) as Record<string, unknown>;
-const four = (vs: unknown[]) => vs.map(Number) as [number, number, number, number];
-
 /** An images row (as selected by an {@linkcode ImageQuery}) in our names. */
-export function imageFromRow(r: Row): QueriedImage {
-  const out: QueriedImage = {
-    id: String(r.id),
-    provenanceId: String(r.provenance_id),
-    exposureId: r.exposure_id === null ? null : String(r.exposure_id),
-    sectionId: r.section_id === null ? null : String(r.section_id),
-    type: IMAGE_TYPE[Number(r.type)] ?? String(r.type),
-    instrument: String(r.instrument),
-    telescope: String(r.telescope),
-    target: r.target === null ? null : String(r.target),
-    filter: r.filter === null ? null : String(r.filter),
-    mjd: Number(r.mjd),
-    expTime: Number(r.exp_time),
-    airmass: num(r.airmass),
-    width: Number(r.width),
-    height: Number(r.height),
-    ra: Number(r.ra),
-    dec: Number(r.dec),
-    healpix: Number(r.healpix),
-    corners: {
-      ra: four([r.ra_corner_00, r.ra_corner_01, r.ra_corner_10, r.ra_corner_11]),
-      dec: four([r.dec_corner_00, r.dec_corner_01, r.dec_corner_10, r.dec_corner_11]),
-    },
-    fwhmEstimate: num(r.fwhm_estimate),
-    zeroPointEstimate: num(r.zero_point_estimate),
-    limMagEstimate: num(r.lim_mag_estimate),
-    bkgMeanEstimate: num(r.bkg_mean_estimate),
-    bkgRmsEstimate: num(r.bkg_rms_estimate),
-    preprocBitflag: Number(r.preproc_bitflag),
-    header: json(r.header),
-    info: json(r.info),
-    bitflag: Number(r._bitflag),
-    upstreamBitflag: Number(r._upstream_bitflag),
-    filepath: String(r.filepath),
-    md5: String(r.md5),
-  };
+export function queriedImageFromRow(r: Row): QueriedImage {
+  const out: QueriedImage = imageFromRow(r);
   if (r.overlap_frac !== undefined) out.overlapFrac = Number(r.overlap_frac);
   return out;
 }

@@ -62,7 +62,8 @@ const COLUMNS = `id, provenance_id, exposure_id, section_id, type, instrument, t
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-function fromRow(r: Record<string, unknown>): ImageRecord {
+/** An images row in our names. */
+export function imageFromRow(r: Record<string, unknown>): ImageRecord {
   const json = (v: unknown) =>
     (typeof v === "string" ? JSON.parse(v) : v ?? {}) as Record<string, unknown>;
   return {
@@ -193,7 +194,7 @@ export async function findImage(
       WHERE exposure_id = $1 AND section_id = $2 AND provenance_id = $3`,
     [exposureId, sectionId, provenanceId],
   );
-  return rows.length === 0 ? null : fromRow(rows[0]);
+  return rows.length === 0 ? null : imageFromRow(rows[0]);
 }
 
 /** The image made from (exposure, section) by the preprocessing provenance a tag holds, or null. */
@@ -209,13 +210,13 @@ export async function findTaggedImage(
       WHERE i.exposure_id = $1 AND i.section_id = $2 AND t.tag = $3 AND t.process = $4`,
     [exposureId, sectionId, tag, enumCode(PROCESS, "preprocessing")],
   );
-  return rows.length === 0 ? null : fromRow(rows[0]);
+  return rows.length === 0 ? null : imageFromRow(rows[0]);
 }
 
 /** The image of an id, or null. */
 export async function getImage(db: Db, id: string): Promise<ImageRecord | null> {
   const rows = await db.query(`SELECT ${COLUMNS} FROM images WHERE id = $1`, [id]);
-  return rows.length === 0 ? null : fromRow(rows[0]);
+  return rows.length === 0 ? null : imageFromRow(rows[0]);
 }
 
 /**
