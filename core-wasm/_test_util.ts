@@ -25,6 +25,18 @@ export class Rng {
     const u = 1 - this.uniform(), v = this.uniform();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
+
+  /** Poisson deviate (Knuth's product method; a rounded normal above mean 30). */
+  poisson(mean: number): number {
+    if (mean > 30) return Math.round(mean + Math.sqrt(mean) * this.normal());
+    const l = Math.exp(-mean);
+    let k = 0, p = 1;
+    do {
+      k++;
+      p *= this.uniform();
+    } while (p > l);
+    return k - 1;
+  }
 }
 
 /** Adds a circular Gaussian of total flux at (x0, y0), pixel-integrated by 5x5 subsampling. */

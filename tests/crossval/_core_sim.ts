@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { Rng } from "../../core-wasm/_test_util.ts";
 
 /** Parameters of {@linkcode simulateStarField}. */
 export interface StarFieldOptions {
@@ -32,33 +33,6 @@ export interface StarField {
   /** Noise-free sky at each pixel. */
   sky: (x: number, y: number) => number;
   stars: { x: number; y: number; flux: number; moffat: boolean }[];
-}
-
-class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  uniform(): number {
-    let t = (this.#s = (this.#s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  normal(): number {
-    const u = 1 - this.uniform(), v = this.uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  }
-  poisson(mean: number): number {
-    if (mean > 30) return Math.round(mean + Math.sqrt(mean) * this.normal());
-    const l = Math.exp(-mean);
-    let k = 0, p = 1;
-    do {
-      k++;
-      p *= this.uniform();
-    } while (p > l);
-    return k - 1;
-  }
 }
 
 /** Renders a star field (see {@linkcode StarFieldOptions}). */
